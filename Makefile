@@ -1,0 +1,394 @@
+# SPDX-License-Identifier: MIT
+#
+# hakmem top-level Makefile, Kbuild style.
+#
+#   make [O=dir] [ARCH=x86_64|aarch64] [CROSS_COMPILE=prefix] [V=1] <target>
+#
+# `make help` lists the targets.
+
+VERSION    := 0
+PATCHLEVEL := 1
+SUBLEVEL   := 0
+LIBVERSION := $(VERSION).$(PATCHLEVEL).$(SUBLEVEL)
+SONAME     := libhakmem.so.$(VERSION)
+
+MAKEFLAGS += -rR --no-print-directory
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+# ---------------------------------------------------------------------------
+# Verbosity: quiet one-line output by default, full commands with V=1.
+ifeq ($(V),1)
+  Q :=
+  quiet :=
+else
+  Q := @
+  quiet := quiet_
+endif
+
+# ---------------------------------------------------------------------------
+# Source and object trees.  O=dir builds out of tree; the config, the
+# generated headers and every output live under $(objtree).
+srctree := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+ifneq ($(O),)
+  objtree := $(abspath $(O))
+  $(shell mkdir -p $(objtree))
+else
+  objtree := $(srctree)
+endif
+KCONFIG_CONFIG := $(objtree)/.config
+
+# ---------------------------------------------------------------------------
+# Architecture.  Taken from ARCH=, else from an existing .config, else from
+# the host.  A cross build defaults CROSS_COMPILE to the Debian triplet.
+HOSTARCH := $(shell uname -m | sed -e 's/arm64/aarch64/' -e 's/amd64/x86_64/')
+ifeq ($(ARCH),)
+  ARCH := $(shell sed -n -e 's/^CONFIG_ARCH_AARCH64=y/aarch64/p' \
+	-e 's/^CONFIG_ARCH_X86_64=y/x86_64/p' $(KCONFIG_CONFIG) 2>/dev/null)
+endif
+ifeq ($(ARCH),)
+  ARCH := $(HOSTARCH)
+endif
+ifeq ($(ARCH),arm64)
+  override ARCH := aarch64
+endif
+SRCARCH := $(ARCH)
+ifeq ($(wildcard $(srctree)/arch/$(SRCARCH)/Kconfig),)
+  $(error ARCH=$(ARCH) is not supported: use x86_64 or aarch64)
+endif
+ifneq ($(ARCH),$(HOSTARCH))
+  CROSS_COMPILE ?= $(ARCH)-linux-gnu-
+endif
+export ARCH SRCARCH srctree KCONFIG_CONFIG
+
+CC      := $(CROSS_COMPILE)gcc
+AR      := $(CROSS_COMPILE)ar
+OBJDUMP := $(CROSS_COMPILE)objdump
+PYTHON  := /usr/bin/python3
+PKG_CONFIG ?= pkg-config
+ifneq ($(CROSS_COMPILE),)
+  # Multiarch .pc files of the target (Debian's check:arm64, for example).
+  CROSS_PKG_CONFIG_PATH := /usr/lib/$(ARCH)-linux-gnu/pkgconfig
+  PKG_CONFIG := PKG_CONFIG_LIBDIR=$(CROSS_PKG_CONFIG_PATH) pkg-config
+endif
+
+# Run-time wrapper for test binaries: qemu for a cross build.
+# QEMU_PAGE=65536 makes qemu report 64 KiB pages (it does not enforce them).
+ifneq ($(ARCH),$(HOSTARCH))
+  TEST_RUNNER ?= qemu-$(ARCH) $(if $(QEMU_PAGE),-p $(QEMU_PAGE))
+endif
+TEST_TIMEOUT ?= 600
+
+# ---------------------------------------------------------------------------
+# Targets that need no configuration.
+config-targets := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
+	allnoconfig allyesconfig randconfig checkdefconfig
+no-config-targets := $(config-targets) clean mrproper help deps install-deps \
+	check check-full bench bench-instr fuzz randconfig-check
+
+need-config := 1
+ifneq ($(MAKECMDGOALS),)
+  ifeq ($(filter-out $(no-config-targets),$(MAKECMDGOALS)),)
+    need-config :=
+  endif
+endif
+
+PHONY := all
+all:
+
+# ---------------------------------------------------------------------------
+# Kconfig, through Debian's python3-kconfiglib (which installs no commands).
+KCONFIG := $(srctree)/Kconfig
+KCONF_ENV := srctree=$(srctree) SRCARCH=$(SRCARCH) KCONFIG_CONFIG=$(KCONFIG_CONFIG)
+KCONF_TOOL := $(srctree)/scripts/kconfig.py
+
+quiet_cmd_kconfig = GEN     $(KCONFIG_CONFIG)
+
+PHONY += defconfig menuconfig olddefconfig savedefconfig allnoconfig \
+	allyesconfig randconfig checkdefconfig
+defconfig: $(if $(filter aarch64,$(ARCH)),aarch64_release_defconfig,release_defconfig)
+
+%_defconfig: FORCE
+	@test -f $(srctree)/defconfigs/$@ || { echo "no such defconfig: $@" >&2; exit 1; }
+	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) load $(srctree)/defconfigs/$@
+	@echo "  GEN     .config from $@ ($(ARCH))"
+
+menuconfig:
+	$(Q)cd $(objtree) && $(KCONF_ENV) $(PYTHON) -m menuconfig $(KCONFIG)
+
+olddefconfig:
+	$(Q)$(KCONF_ENV) $(PYTHON) -m olddefconfig $(KCONFIG)
+
+savedefconfig:
+	$(Q)$(KCONF_ENV) $(PYTHON) -m savedefconfig --kconfig $(KCONFIG) --out $(objtree)/defconfig
+	@echo "  GEN     $(objtree)/defconfig"
+
+allnoconfig allyesconfig:
+	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) $@
+	@echo "  GEN     .config ($@, $(ARCH))"
+
+randconfig:
+	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) randconfig $(SEED)
+
+checkdefconfig:
+	$(Q)$(PYTHON) $(KCONF_TOOL) checkdefconfig $(srctree)/defconfigs
+
+# A build with no .config starts from the host's release defconfig.
+$(KCONFIG_CONFIG):
+	@echo "  GEN     .config (no .config: using the $(ARCH) release defconfig)"
+	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) load \
+		$(srctree)/defconfigs/$(if $(filter aarch64,$(ARCH)),aarch64_release_defconfig,release_defconfig)
+
+# autoconf.h and auto.conf are regenerated only when .config changes
+# (kconfiglib also leaves a file alone when its contents do not change).
+AUTOCONF := $(objtree)/include/generated/autoconf.h
+AUTOCONF_MK := $(objtree)/include/config/auto.conf
+$(AUTOCONF_MK): $(KCONFIG_CONFIG) $(shell find $(srctree) -name 'Kconfig*' -not -path '*/build/*')
+	@mkdir -p $(dir $(AUTOCONF)) $(dir $(AUTOCONF_MK))
+	@echo "  SYNC    include/config/auto.conf"
+	$(Q)$(KCONF_ENV) $(PYTHON) -m genconfig --header-path $(AUTOCONF) \
+		--config-out $(AUTOCONF_MK) $(KCONFIG)
+	@touch $(AUTOCONF_MK)
+$(AUTOCONF): $(AUTOCONF_MK)
+
+# The size-class table follows the slab geometry of the config.
+CLASSES_H := $(objtree)/include/generated/classes.h
+$(CLASSES_H): $(AUTOCONF_MK) $(srctree)/scripts/gen-classes.py
+	@echo "  GEN     include/generated/classes.h"
+	$(Q)$(PYTHON) $(srctree)/scripts/gen-classes.py $(CONFIG_SUPERSLAB_SHIFT) \
+		$(CONFIG_SLAB_SHIFT) header $@
+	@touch $@
+
+ifneq ($(need-config),)
+-include $(AUTOCONF_MK)
+endif
+
+# ---------------------------------------------------------------------------
+# Compiler flags.
+#
+# The library must never call itself through the PLT and gcc must not turn
+# malloc+memset into calloc (which would recurse): hence -fno-builtin-* and
+# -fno-semantic-interposition, with internal calls through hidden names.
+# Static TLS is kept to a pointer, in the initial-exec model.
+ARCH_CFLAGS-x86_64 :=
+ARCH_CFLAGS-aarch64 := $(if $(CONFIG_ARM64_ATOMICS_LSE),-march=armv8.1-a+lse -mno-outline-atomics) \
+	$(if $(CONFIG_ARM64_ATOMICS_LLSC),-mno-outline-atomics) \
+	$(if $(CONFIG_ARM64_ATOMICS_OUTLINE),-moutline-atomics)
+
+NOBUILTIN := -fno-builtin-malloc -fno-builtin-free -fno-builtin-calloc \
+	-fno-builtin-realloc -fno-builtin-posix_memalign -fno-builtin-aligned_alloc
+WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers
+CPPFLAGS := -I$(objtree)/include -I$(srctree)/include \
+	-I$(srctree)/arch/$(SRCARCH)/include -I$(srctree) -D_GNU_SOURCE
+CFLAGS := -std=gnu11 -O2 -g -pthread $(WARNINGS) $(NOBUILTIN) \
+	$(ARCH_CFLAGS-$(ARCH)) $(KCFLAGS)
+LIB_CFLAGS := $(CFLAGS) -fPIC -fvisibility=hidden -fno-semantic-interposition \
+	-ftls-model=initial-exec -fno-plt -fno-stack-protector
+LDFLAGS := -pthread $(KLDFLAGS)
+
+# ---------------------------------------------------------------------------
+# Kbuild helpers: a changed command line rebuilds its target.  Each target
+# records its command in a .cmd file next to it.
+squote := '
+empty :=
+space := $(empty) $(empty)
+escsq = $(subst $(squote),'\$(squote)',$1)
+dot-target = $(dir $@).$(notdir $@)
+echo-cmd = $(if $($(quiet)cmd_$(1)),echo '  $(call escsq,$($(quiet)cmd_$(1)))';)
+cmd = @set -e; $(echo-cmd) $(cmd_$(1))
+make-cmd = $(call escsq,$(subst $$,$$$$,$(subst \#,\\\#,$(cmd_$(1)))))
+any-prereq = $(filter-out FORCE,$?) $(filter-out FORCE $(wildcard $^),$^)
+cmd-changed = $(filter-out $(subst $(space),^,$(strip $(cmd_$(1)))), \
+	$(subst $(space),^,$(strip $(savedcmd_$@))))$(filter-out \
+	$(subst $(space),^,$(strip $(savedcmd_$@))),$(subst $(space),^,$(strip $(cmd_$(1)))))
+if_changed = $(if $(strip $(any-prereq) $(cmd-changed)), \
+	@set -e; $(echo-cmd) $(cmd_$(1)); \
+	printf '%s\n' 'savedcmd_$@ := $(make-cmd)' > $(dot-target).cmd, @:)
+
+# ---------------------------------------------------------------------------
+# Objects.  Each directory's Makefile fragment adds to obj-y with
+# `obj-$(CONFIG_X) += file.o`; names are relative to that directory.
+lib-dirs := lib arch/$(SRCARCH) mm mm/superslab mm/tiny mm/pool mm/large
+define collect-objs
+obj-y :=
+include $(srctree)/$(1)/Makefile
+lib-objs += $$(addprefix $(1)/,$$(obj-y))
+endef
+lib-objs :=
+ifneq ($(need-config),)
+$(foreach d,$(lib-dirs),$(eval $(call collect-objs,$(d))))
+endif
+lib-objs := $(addprefix $(objtree)/,$(lib-objs))
+
+LIB_SO := $(objtree)/libhakmem.so
+LIB_A  := $(objtree)/libhakmem.a
+HAKMEM_PC := $(objtree)/hakmem.pc
+
+quiet_cmd_cc_o_c = CC      $(patsubst $(objtree)/%,%,$@)
+      cmd_cc_o_c = $(CC) $(CPPFLAGS) $(LIB_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c -o $@ $<
+
+$(objtree)/%.o: $(srctree)/%.c $(AUTOCONF) $(CLASSES_H) FORCE
+	@mkdir -p $(dir $@)
+	$(call if_changed,cc_o_c)
+
+# Only the hak_* API (and, with CONFIG_OVERRIDE, the malloc family) leaves
+# the shared object: everything else is hidden.
+quiet_cmd_link_so = LD      $(notdir $@)
+      cmd_link_so = $(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,nodelete \
+	-Wl,--no-undefined -o $@ $(lib-objs) $(LDFLAGS)
+
+$(LIB_SO): $(lib-objs) FORCE
+	$(call if_changed,link_so)
+
+quiet_cmd_ar = AR      $(notdir $@)
+      cmd_ar = rm -f $@; $(AR) rcs $@ $(lib-objs)
+
+$(LIB_A): $(lib-objs) FORCE
+	$(call if_changed,ar)
+
+quiet_cmd_pc = GEN     $(notdir $@)
+      cmd_pc = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(LIBVERSION)|g' \
+	$(srctree)/scripts/hakmem.pc.in > $@
+
+$(HAKMEM_PC): $(srctree)/scripts/hakmem.pc.in FORCE
+	$(call if_changed,pc)
+
+all: $(LIB_SO) $(LIB_A) $(HAKMEM_PC)
+
+# ---------------------------------------------------------------------------
+# Unit tests: every tests/test-*.c is one Check program, linked statically
+# against libhakmem.a.  Test files are built with -fno-builtin-malloc and
+# friends so gcc does not move allocations around counters.
+test-srcs := $(sort $(wildcard $(srctree)/tests/test-*.c))
+test-bins := $(patsubst $(srctree)/tests/%.c,$(objtree)/tests/%,$(test-srcs))
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+quiet_cmd_test_bin = CC      $(patsubst $(objtree)/%,%,$@)
+      cmd_test_bin = $(CC) $(CPPFLAGS) -I$(srctree)/tests $(CFLAGS) $(NOBUILTIN) \
+	$(CHECK_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(LIB_A) $(CHECK_LIBS) $(LDFLAGS) -lm
+
+$(objtree)/tests/%: $(srctree)/tests/%.c $(LIB_A) FORCE
+	@mkdir -p $(dir $@)
+	$(call if_changed,test_bin)
+
+PHONY += tests unit
+tests: all $(test-bins)
+
+# Runs the unit tests of the current config (under qemu for a cross build).
+unit: tests
+	$(Q)TEST_RUNNER='$(TEST_RUNNER)' TEST_TIMEOUT=$(TEST_TIMEOUT) \
+		$(srctree)/scripts/run-tests.sh $(objtree) $(test-bins)
+
+# Static checks on the built library: syscalls only in the OS layer, inline
+# asm only under arch/, no atomic RMW on the same-thread fast paths, and only
+# the API exported.
+PHONY += lint
+lint: all
+	$(Q)OBJDUMP=$(OBJDUMP) $(srctree)/scripts/check-tree.sh $(objtree)
+
+# ---------------------------------------------------------------------------
+# Test and benchmark drivers.
+PHONY += check check-full deps install-deps bench bench-instr fuzz randconfig-check
+deps install-deps:
+	$(Q)$(srctree)/scripts/deps.sh
+
+check:
+	$(Q)$(srctree)/scripts/deps.sh --if-missing
+	$(Q)$(srctree)/scripts/check.sh
+
+check-full:
+	$(Q)$(srctree)/scripts/deps.sh --if-missing
+	$(Q)CHECK_FULL=1 $(srctree)/scripts/check.sh
+
+randconfig-check:
+	$(Q)$(srctree)/scripts/deps.sh --if-missing
+	$(Q)$(srctree)/scripts/randconfig-check.sh $(or $(N),20) $(SEED)
+
+BENCH_OUT ?= $(srctree)/build/bench
+bench:
+	$(Q)$(srctree)/scripts/deps.sh --if-missing
+	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib bench_defconfig
+	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib all
+	$(Q)HAKMEM_LIB=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
+		$(srctree)/scripts/bench.sh
+
+bench-instr:
+	$(Q)$(srctree)/scripts/deps.sh --if-missing
+	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib bench_defconfig
+	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib all
+	$(Q)HAKMEM_LIB=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
+		$(srctree)/scripts/bench-instr.sh
+
+fuzz:
+	$(Q)$(srctree)/scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
+
+# ---------------------------------------------------------------------------
+# Installation.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PHONY += install
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/libhakmem.so.$(LIBVERSION)
+	ln -sf libhakmem.so.$(LIBVERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libhakmem.so
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libhakmem.a
+	install -m 644 $(srctree)/include/hakmem.h $(DESTDIR)$(INCLUDEDIR)/hakmem.h
+	install -m 644 $(HAKMEM_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/hakmem.pc
+
+# ---------------------------------------------------------------------------
+PHONY += clean mrproper help
+clean:
+	$(Q)find $(objtree) \( -name '*.o' -o -name '*.d' -o -name '.*.cmd' \) \
+		-not -path '*/.git/*' -delete
+	$(Q)rm -rf $(objtree)/tests/test-* $(LIB_SO) $(LIB_A) $(HAKMEM_PC)
+
+mrproper: clean
+	$(Q)rm -rf $(objtree)/.config $(objtree)/.config.old $(objtree)/include/generated \
+		$(objtree)/include/config $(objtree)/defconfig $(srctree)/build
+
+help:
+	@echo 'Configuration:'
+	@echo '  defconfig           - release config for the host (or ARCH=) architecture'
+	@echo '  <name>_defconfig    - load defconfigs/<name>_defconfig:'
+	@ls $(srctree)/defconfigs | sed 's/^/                          /'
+	@echo '  menuconfig          - edit .config in a terminal menu'
+	@echo '  olddefconfig        - update .config, new options at their defaults'
+	@echo '  savedefconfig       - write a minimal defconfig to $$O/defconfig'
+	@echo '  allnoconfig         - every option off'
+	@echo '  allyesconfig        - every option on'
+	@echo '  randconfig          - random valid config (SEED=n to reproduce)'
+	@echo '  checkdefconfig      - check that no defconfig line is silently dropped'
+	@echo 'Build:'
+	@echo '  all                 - libhakmem.so, libhakmem.a, hakmem.pc (default)'
+	@echo '  tests               - build the unit tests of the current config'
+	@echo '  unit                - build and run the unit tests of the current config'
+	@echo '  lint                - static checks of the tree and the built library'
+	@echo '  install             - install to $$DESTDIR$$PREFIX (default /usr/local)'
+	@echo 'Test and measure:'
+	@echo '  check               - everything CI runs (installs missing packages first)'
+	@echo '  check-full          - longer stress, fuzz and random-config runs'
+	@echo '  randconfig-check    - N random configs (N=20, SEED=) built and tested'
+	@echo '  fuzz                - libFuzzer run for FUZZ_SECONDS (default 60)'
+	@echo '  bench               - benchmarks against glibc and the peers (QUICK=1, BENCH=, RUNS=)'
+	@echo '  bench-instr         - callgrind instructions per malloc+free pair'
+	@echo '  deps                - install the Debian packages the project needs'
+	@echo 'Housekeeping:'
+	@echo '  clean               - remove build outputs, keep the config'
+	@echo '  mrproper            - remove build outputs, the config and build/'
+	@echo 'Variables: O=dir ARCH=x86_64|aarch64 CROSS_COMPILE=prefix V=1 KCFLAGS= KLDFLAGS='
+
+PHONY += FORCE
+FORCE:
+
+.PHONY: $(PHONY)
+
+# Dependencies and recorded command lines of what was built before.
+ifneq ($(need-config),)
+-include $(lib-objs:.o=.d) $(test-bins:=.d)
+-include $(foreach f,$(lib-objs) $(test-bins) $(LIB_SO) $(LIB_A) $(HAKMEM_PC),$(dir $(f)).$(notdir $(f)).cmd)
+endif

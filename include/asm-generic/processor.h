@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Fallbacks for <asm/processor.h>. */
+#ifndef HAKMEM_ASM_GENERIC_PROCESSOR_H
+#define HAKMEM_ASM_GENERIC_PROCESSOR_H
+
+#ifndef cpu_relax
+static inline void cpu_relax(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+#define cpu_relax cpu_relax
+#endif
+
+#endif

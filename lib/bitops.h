@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* Bit operations on machine words.  Header-only; never allocates. */
+#ifndef HAKMEM_LIB_BITOPS_H
+#define HAKMEM_LIB_BITOPS_H
+
+#include <stdint.h>
+
+/* Index of the highest set bit; x must be non-zero. */
+static inline unsigned int fls64_index(uint64_t x)
+{
+	return 63u - (unsigned int)__builtin_clzll(x);
+}
+
+/* Index of the lowest set bit; x must be non-zero. */
+static inline unsigned int ffs64_index(uint64_t x)
+{
+	return (unsigned int)__builtin_ctzll(x);
+}
+
+static inline unsigned int popcount64(uint64_t x)
+{
+	return (unsigned int)__builtin_popcountll(x);
+}
+
+static inline int is_power_of_two(uint64_t x)
+{
+	return x != 0 && (x & (x - 1)) == 0;
+}
+
+static inline uint64_t round_up_pow2(uint64_t x, uint64_t align)
+{
+	return (x + align - 1) & ~(align - 1);
+}
+
+/* Mask of n consecutive bits starting at bit `at` (n in 1..64). */
+static inline uint64_t bit_run_mask(unsigned int at, unsigned int n)
+{
+	uint64_t run = n >= 64 ? ~0ULL : ((1ULL << n) - 1);
+
+	return run << at;
+}
+
+/*
+ * Lowest index of a run of n set bits in map, or -1.  Used to find n
+ * contiguous free slabs in a superslab's free mask.
+ */
+static inline int find_bit_run(uint64_t map, unsigned int n)
+{
+	uint64_t m = map;
+	unsigned int i;
+
+	/* After the loop, bit i of m is set when bits i..i+n-1 of map are. */
+	for (i = 1; i < n && m; i++)
+		m &= map >> i;
+	return m ? (int)ffs64_index(m) : -1;
+}
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Global locks.  A thin layer over pthread mutexes (which never allocate)
+ * that counts acquisitions and contended acquisitions with
+ * CONFIG_LOCK_STATS, and that fork handling can take and reset as a set.
+ * Every lock is declared with its rank in the lock order of
+ * mm/superslab/superslab.h.
+ */
+#ifndef HAKMEM_LIB_LOCK_H
+#define HAKMEM_LIB_LOCK_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <hakmem/kconfig.h>
+#include <asm/atomic.h>
+
+struct hak_lock {
+	pthread_mutex_t mutex;
+	const char *name;
+	uint64_t acquired;   /* CONFIG_LOCK_STATS: acquisitions */
+	uint64_t contended;  /* CONFIG_LOCK_STATS: ... that had to wait */
+};
+
+#define HAK_LOCK_INIT(lock_name) \
+	{ PTHREAD_MUTEX_INITIALIZER, lock_name, 0, 0 }
+
+static inline void hak_lock(struct hak_lock *l)
+{
+	if (IS_ENABLED(CONFIG_LOCK_STATS)) {
+		if (pthread_mutex_trylock(&l->mutex) != 0) {
+			pthread_mutex_lock(&l->mutex);
+			l->contended++;
+		}
+		l->acquired++;
+		return;
+	}
+	pthread_mutex_lock(&l->mutex);
+}
+
+static inline int hak_trylock(struct hak_lock *l)
+{
+	if (pthread_mutex_trylock(&l->mutex) != 0)
+		return 0;
+	if (IS_ENABLED(CONFIG_LOCK_STATS))
+		l->acquired++;
+	return 1;
+}
+
+static inline void hak_unlock(struct hak_lock *l)
+{
+	pthread_mutex_unlock(&l->mutex);
+}
+
+/* In a fork child: the lock is held by the forking thread; start afresh. */
+static inline void hak_lock_reset(struct hak_lock *l)
+{
+	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
+	l->mutex = fresh;
+}
+
+#endif

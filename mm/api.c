@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The front gate: every public entry point.  malloc picks the tier with
+ * one size test and a table lookup; free asks the registry whose pointer
+ * it is.  The hak_* names always exist; with CONFIG_OVERRIDE the standard
+ * names (and glibc's __libc_* set) are aliases of them, so nothing here
+ * calls through the PLT.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hakmem.h>
+#include <lib/bitops.h>
+#include <lib/fmt.h>
+#include <mm/heap.h>
+#include <mm/init.h>
+#include <mm/large/large.h>
+#include <mm/options.h>
+#include <mm/os.h>
+#include <mm/sizeclass.h>
+#include <mm/stats.h>
+#include <mm/superslab/superslab.h>
+
+/* Requests above this fail with ENOMEM (glibc uses PTRDIFF_MAX). */
+#define MAX_REQUEST ((size_t)PTRDIFF_MAX)
+
+/* ------------------------------------------------------------------ */
+/* Allocation */
+
+static always_inline void *class_alloc(unsigned int cls, int fast)
+{
+	if (fast)
+		return heap_alloc(tls_heap, cls);
+	return shared_heap_alloc(cls);
+}
+
+static noinline void *big_alloc_entry(size_t n, size_t align)
+{
+	void *p;
+
+	if (n > MAX_REQUEST) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (hak_init()) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = big_alloc(n, align);
+	if (IS_ENABLED(CONFIG_STATS) && p)
+		stat_global_add(STAT_ALLOCS, 1);
+	return p;
+}
+
+static always_inline void *malloc_impl(size_t n)
+{
+	if (likely(n <= TINY_MAX_SIZE))
+		return class_alloc(tiny_class_lut[(n + 15) >> 4], IS_ENABLED(CONFIG_TINY));
+	if (likely(n <= POOL_MAX_SIZE))
+		return class_alloc(size_to_class_pool(n), IS_ENABLED(CONFIG_POOL));
+	return big_alloc_entry(n, 0);
+}
+
+/* Smallest class >= n whose size is a multiple of align (<= SLAB_SIZE). */
+static unsigned int aligned_class(size_t n, size_t align)
+{
+	unsigned int c = size_to_class(n > align ? n : align);
+
+	while (c < NUM_CLASSES && (class_info[c].size & (align - 1)))
+		c++;
+	return c;
+}
+
+static void *memalign_impl(size_t align, size_t n)
+{
+	unsigned int c;
+
+	if (align <= MIN_ALIGN)
+		return malloc_impl(n);
+	if (!is_power_of_two(align)) {
+		if (align > MAX_REQUEST) {
+			errno = EINVAL;
+			return NULL;
+		}
+		align = (size_t)1 << (fls64_index(align) + 1);
+	}
+	if (n > MAX_REQUEST) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (align <= SLAB_SIZE && n <= POOL_MAX_SIZE) {
+		c = aligned_class(n, align);
+		if (c < NUM_CLASSES)
+			return class_alloc(c, c < NUM_TINY_CLASSES ? IS_ENABLED(CONFIG_TINY)
+								  : IS_ENABLED(CONFIG_POOL));
+	}
+	return big_alloc_entry(n, align);
+}
+
+/* ------------------------------------------------------------------ */
+/* Free */
+
+/* Span of a live-looking block start, or NULL. */
+static always_inline struct span *block_span(uintptr_t a)
+{
+	struct span *s;
+
+	if (unlikely(registry_kind(a) != REG_SUPERSLAB))
+		return NULL;
+	s = span_of(ss_of(a), a);
+	if (unlikely(span_block_index(s, a) < 0))
+		return NULL;
+	return s;
+}
+
+static noinline void free_slow(void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	unsigned int kind;
+	int saved = errno;
+
+	if (!p)
+		return;
+	kind = registry_kind(a);
+	if (kind == REG_SUPERSLAB) {
+		hak_bad_free("invalid free", p);
+	} else if (registry_kind(a - 1) == REG_BIG_HEAD) {
+		if (IS_ENABLED(CONFIG_STATS))
+			stat_global_add(STAT_FREES, 1);
+		big_free(p);
+	} else if (kind != REG_NONE) {
+		hak_bad_free("invalid free", p);
+	} else {
+		hak_bad_free("foreign free", p);
+	}
+	errno = saved;
+}
+
+static always_inline void free_impl(void *p)
+{
+	struct span *s = block_span((uintptr_t)p);
+
+	if (likely(s)) {
+		heap_free_block(s, p);
+		return;
+	}
+	free_slow(p);
+}
+
+/* Usable size of a block, 0 for NULL and foreign pointers. */
+static size_t usable_size_impl(void *p)
+{
+	struct span *s;
+
+	if (!p)
+		return 0;
+	s = block_span((uintptr_t)p);
+	if (s)
+		return s->block_size;
+	if (registry_kind((uintptr_t)p - 1) == REG_BIG_HEAD)
+		return big_usable_size(p);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API */
+
+HAKMEM_API void *hak_malloc(size_t size)
+{
+	return malloc_impl(size);
+}
+
+HAKMEM_API void hak_free(void *ptr)
+{
+	free_impl(ptr);
+}
+
+HAKMEM_API void *hak_calloc(size_t nmemb, size_t size)
+{
+	size_t total;
+	void *p;
+
+	if (__builtin_mul_overflow(nmemb, size, &total) || total > MAX_REQUEST) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = malloc_impl(total);
+	if (p && !(total > POOL_MAX_SIZE && big_is_fresh(p)))
+		memset(p, 0, total);
+	return p;
+}
+
+HAKMEM_API void *hak_realloc(void *ptr, size_t size)
+{
+	size_t old;
+	struct span *s;
+	void *q;
+
+	if (!ptr)
+		return malloc_impl(size);
+	if (size == 0) {
+		free_impl(ptr);
+		return NULL;
+	}
+	if (size > MAX_REQUEST) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s = block_span((uintptr_t)ptr);
+	if (s) {
+		old = s->block_size;
+		/* Stay in place while the size still fits this class well. */
+		if (size <= old && (size > old / 2 || old <= 64))
+			return ptr;
+	} else if (registry_kind((uintptr_t)ptr - 1) == REG_BIG_HEAD &&
+		   (old = big_usable_size(ptr)) != 0) {
+		if (size > POOL_MAX_SIZE && (size > old / 2 || size <= old) &&
+		    big_resize(ptr, size))
+			return ptr;
+	} else {
+		hak_bad_free("invalid realloc", ptr);
+		errno = EINVAL;
+		return NULL;
+	}
+	q = malloc_impl(size);
+	if (!q)
+		return NULL;
+	memcpy(q, ptr, old < size ? old : size);
+	free_impl(ptr);
+	return q;
+}
+
+HAKMEM_API void *hak_reallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return hak_realloc(ptr, total);
+}
+
+HAKMEM_API int hak_posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	int saved = errno;
+	void *p;
+
+	if (!is_power_of_two(alignment) || alignment % sizeof(void *))
+		return EINVAL;
+	p = memalign_impl(alignment, size);
+	if (!p) {
+		errno = saved;
+		return ENOMEM;
+	}
+	*memptr = p;
+	return 0;
+}
+
+HAKMEM_API void *hak_aligned_alloc(size_t alignment, size_t size)
+{
+	if (!is_power_of_two(alignment)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return memalign_impl(alignment, size);
+}
+
+HAKMEM_API void *hak_memalign(size_t alignment, size_t size)
+{
+	return memalign_impl(alignment, size);
+}
+
+static size_t page_size(void)
+{
+	if (hak_init())
+		return ARCH_MIN_PAGE_SIZE;
+	return os_page_size();
+}
+
+HAKMEM_API void *hak_valloc(size_t size)
+{
+	return memalign_impl(page_size(), size);
+}
+
+HAKMEM_API void *hak_pvalloc(size_t size)
+{
+	size_t ps = page_size();
+	size_t rounded = round_up_pow2(size ? size : 1, ps);
+
+	if (rounded < size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return memalign_impl(ps, rounded);
+}
+
+HAKMEM_API size_t hak_malloc_usable_size(void *ptr)
+{
+	return usable_size_impl(ptr);
+}
+
+HAKMEM_API void hak_free_sized(void *ptr, size_t size)
+{
+	free_impl(ptr);
+}
+
+HAKMEM_API void hak_free_aligned_sized(void *ptr, size_t alignment, size_t size)
+{
+	free_impl(ptr);
+}
+
+HAKMEM_API void hak_cfree(void *ptr)
+{
+	free_impl(ptr);
+}
+
+HAKMEM_API int hak_malloc_trim(size_t pad)
+{
+	int64_t before, after;
+
+	if (hak_init())
+		return 0;
+	before = atomic_load_relaxed(&stat_global[STAT_BYTES_MAPPED]);
+	heap_trim_thread();
+	heap_maintenance(1);
+	after = atomic_load_relaxed(&stat_global[STAT_BYTES_MAPPED]);
+	return after < before;
+}
+
+static void mallinfo_figures(size_t *arena, size_t *in_use, size_t *big, size_t *nbig)
+{
+	int64_t v[STAT_COUNT];
+
+	stats_snapshot(v);
+	*arena = (size_t)v[STAT_BYTES_MAPPED];
+	*in_use = (size_t)v[STAT_SLABS_IN_USE] * SLAB_SIZE;
+	*nbig = (size_t)v[STAT_BIG_IN_USE];
+	*big = *arena > *in_use ? *arena - *in_use : 0;
+}
+
+HAKMEM_API struct mallinfo2 hak_mallinfo2(void)
+{
+	struct mallinfo2 mi;
+	size_t arena, in_use, big, nbig;
+
+	memset(&mi, 0, sizeof(mi));
+	mallinfo_figures(&arena, &in_use, &big, &nbig);
+	mi.arena = arena;
+	mi.uordblks = in_use;
+	mi.fordblks = arena > in_use ? arena - in_use : 0;
+	mi.hblks = nbig;
+	mi.hblkhd = big;
+	return mi;
+}
+
+HAKMEM_API struct mallinfo hak_mallinfo(void)
+{
+	struct mallinfo2 m2 = hak_mallinfo2();
+	struct mallinfo mi;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.arena = (int)m2.arena;
+	mi.uordblks = (int)m2.uordblks;
+	mi.fordblks = (int)m2.fordblks;
+	mi.hblks = (int)m2.hblks;
+	mi.hblkhd = (int)m2.hblkhd;
+	return mi;
+}
+
+HAKMEM_API void hak_malloc_stats(void)
+{
+	size_t arena, in_use, big, nbig;
+	char buf[256];
+	struct fmt_buf b = { buf, sizeof(buf), 0 };
+
+	mallinfo_figures(&arena, &in_use, &big, &nbig);
+	fmt_str(&b, "Arena 0:\nsystem bytes     = ");
+	fmt_u64(&b, arena);
+	fmt_str(&b, "\nin use bytes     = ");
+	fmt_u64(&b, in_use);
+	fmt_str(&b, "\nmax mmap regions = ");
+	fmt_u64(&b, nbig);
+	fmt_char(&b, '\n');
+	os_write_stderr(buf, b.len);
+	stats_print();
+}
+
+HAKMEM_API int hak_malloc_info(int options, FILE *stream)
+{
+	size_t arena, in_use, big, nbig;
+
+	if (options != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	mallinfo_figures(&arena, &in_use, &big, &nbig);
+	fprintf(stream, "<malloc version=\"hakmem-1\">\n"
+		"<total type=\"slabs\" size=\"%zu\"/>\n"
+		"<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n"
+		"<system type=\"current\" size=\"%zu\"/>\n"
+		"</malloc>\n", in_use, nbig, big, arena);
+	return 0;
+}
+
+HAKMEM_API int hak_mallopt(int param, int value)
+{
+	switch (param) {
+	case M_TRIM_THRESHOLD:
+	case M_TOP_PAD:
+	case M_MMAP_THRESHOLD:
+	case M_MMAP_MAX:
+	case M_ARENA_MAX:
+	case M_ARENA_TEST:
+	case M_PERTURB:
+	case M_CHECK_ACTION:
+	case M_MXFAST:
+		return 1;   /* accepted; hakmem sizes its caches itself */
+	default:
+		return 0;
+	}
+}
+
+HAKMEM_API int hak_stats_get(struct hak_stats *out)
+{
+	int64_t v[STAT_COUNT];
+
+	memset(out, 0, sizeof(*out));
+	stats_snapshot(v);
+	out->slabs_in_use = (unsigned long long)v[STAT_SLABS_IN_USE];
+	out->superslabs_in_use = (unsigned long long)v[STAT_SUPERSLABS_IN_USE];
+	out->superslabs_cached = (unsigned long long)v[STAT_SUPERSLABS_CACHED];
+	out->big_in_use = (unsigned long long)v[STAT_BIG_IN_USE];
+	out->big_cached = (unsigned long long)v[STAT_BIG_CACHED];
+	out->bytes_mapped = (unsigned long long)v[STAT_BYTES_MAPPED];
+	if (!IS_ENABLED(CONFIG_STATS))
+		return -1;
+	out->allocs = (unsigned long long)v[STAT_ALLOCS];
+	out->frees = (unsigned long long)v[STAT_FREES];
+	out->remote_frees = (unsigned long long)v[STAT_REMOTE_FREES];
+	out->foreign_frees = (unsigned long long)v[STAT_FOREIGN_FREES];
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The standard names (CONFIG_OVERRIDE) */
+
+#if IS_ENABLED(CONFIG_OVERRIDE)
+#define HAK_ALIAS(name, target) \
+	extern __typeof(target) name __attribute__((alias(#target), visibility("default")))
+
+HAK_ALIAS(malloc, hak_malloc);
+HAK_ALIAS(free, hak_free);
+HAK_ALIAS(calloc, hak_calloc);
+HAK_ALIAS(realloc, hak_realloc);
+HAK_ALIAS(reallocarray, hak_reallocarray);
+HAK_ALIAS(posix_memalign, hak_posix_memalign);
+HAK_ALIAS(aligned_alloc, hak_aligned_alloc);
+HAK_ALIAS(memalign, hak_memalign);
+HAK_ALIAS(valloc, hak_valloc);
+HAK_ALIAS(pvalloc, hak_pvalloc);
+HAK_ALIAS(malloc_usable_size, hak_malloc_usable_size);
+HAK_ALIAS(free_sized, hak_free_sized);
+HAK_ALIAS(free_aligned_sized, hak_free_aligned_sized);
+HAK_ALIAS(cfree, hak_cfree);
+HAK_ALIAS(malloc_trim, hak_malloc_trim);
+HAK_ALIAS(mallinfo2, hak_mallinfo2);
+HAK_ALIAS(mallinfo, hak_mallinfo);
+HAK_ALIAS(malloc_stats, hak_malloc_stats);
+HAK_ALIAS(malloc_info, hak_malloc_info);
+HAK_ALIAS(mallopt, hak_mallopt);
+/* glibc's internal entry points: a static link that references one of
+ * them must find it here, or it pulls in glibc's malloc.o as well. */
+HAK_ALIAS(__libc_malloc, hak_malloc);
+HAK_ALIAS(__libc_free, hak_free);
+HAK_ALIAS(__libc_calloc, hak_calloc);
+HAK_ALIAS(__libc_realloc, hak_realloc);
+HAK_ALIAS(__libc_memalign, hak_memalign);
+HAK_ALIAS(__libc_valloc, hak_valloc);
+HAK_ALIAS(__libc_pvalloc, hak_pvalloc);
+HAK_ALIAS(__posix_memalign, hak_posix_memalign);
+#endif

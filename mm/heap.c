@@ -1,0 +1,868 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Thread heaps: slow paths, remote frees, teardown and adoption.  The
+ * design and invariants are in mm/heap.h and mm/superslab/superslab.h.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <asm/cycles.h>
+#include <lib/bitops.h>
+#include <mm/heap.h>
+#include <mm/init.h>
+#include <mm/large/large.h>
+#include <mm/options.h>
+#include <mm/os.h>
+#include <mm/stats.h>
+
+__thread struct heap *tls_heap __attribute__((tls_model("initial-exec"))) = &empty_heap;
+
+/* The stand-in span: no free blocks, never owned. */
+struct span empty_span;
+
+#define HEAP_STATIC_INIT(k) { .current = { [0 ... NUM_CLASSES - 1] = &empty_span }, \
+	.kind = (k), .notify_lock = HAK_LOCK_INIT("heap-notify") }
+struct heap empty_heap = HEAP_STATIC_INIT(HEAP_EMPTY);
+static struct heap dead_heap = HEAP_STATIC_INIT(HEAP_DEAD);
+static struct heap creating_heap = HEAP_STATIC_INIT(HEAP_CREATING);
+static struct heap shared_heap = HEAP_STATIC_INIT(HEAP_SHARED);
+static struct hak_lock shared_lock = HAK_LOCK_INIT("shared-heap");
+static int shared_ready;
+
+static struct hak_lock heaps_lock = HAK_LOCK_INIT("heaps");
+static struct heap *all_heaps;    /* heaps_lock */
+static struct heap *free_heaps;   /* heaps_lock */
+
+static struct hak_lock abandoned_lock = HAK_LOCK_INIT("abandoned");
+static struct dlist abandoned[NUM_CLASSES];   /* abandoned_lock */
+static uint64_t abandoned_count;              /* relaxed peek */
+static int abandoned_ready;
+
+/* Merged counters of dead heaps (atomic adds). */
+static uint64_t dead_class_allocs[NUM_CLASSES];
+static uint64_t dead_class_frees[NUM_CLASSES];
+static int64_t dead_remote_frees, dead_foreign_frees;
+
+static uint64_t last_maintenance_ms;
+
+/* Carve at most this many bytes' worth of blocks per slow-path trip. */
+#define CARVE_BYTES 4096u
+#define MAINTENANCE_EVERY 64u
+
+/* ------------------------------------------------------------------ */
+/* Small helpers */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+uint64_t heap_random(void)
+{
+	/* splitmix64 over a shared state seeded from the cycle counter;
+	 * races only mix the sequence further. */
+	uint64_t z = atomic_fetch_add_relaxed(&rng_state, 0x9e3779b97f4a7c15ULL) ^ get_cycles();
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t heap_coarse_now_ms(void)
+{
+	return os_now_ms();
+}
+
+void heap_corrupt(const struct span *s, void *at)
+{
+	hak_fatal("corrupted free list at", at);
+}
+
+static void init_lists(struct heap *h)
+{
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		h->current[c] = &empty_span;
+		dlist_init(&h->partial[c]);
+	}
+	dlist_init(&h->full);
+}
+
+static void abandoned_init(void)
+{
+	unsigned int c;
+
+	if (abandoned_ready)
+		return;
+	for (c = 0; c < NUM_CLASSES; c++)
+		dlist_init(&abandoned[c]);
+	abandoned_ready = 1;
+}
+
+static inline struct heap *owner_heap(const struct span *s)
+{
+	return (struct heap *)((uintptr_t)atomic_load_relaxed(&s->owner) & ~OWNER_DETACHED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Debug boxes */
+
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+static uint64_t *alloc_word(struct span *s, long idx)
+{
+	return &ss_of((uintptr_t)s)->alloc_bits[s->index][idx / 64];
+}
+#endif
+
+void heap_debug_alloc(struct span *s, void *b)
+{
+	long idx = span_block_index(s, (uintptr_t)b);
+
+	if (idx < 0)
+		heap_corrupt(s, b);
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+	{
+		uint64_t *w = alloc_word(s, idx), bit = 1ULL << (idx & 63);
+		uint64_t v = atomic_load_relaxed(w);
+
+		if (v & bit)
+			hak_fatal("free list holds an allocated block", b);
+		atomic_store_relaxed(w, v | bit);
+	}
+#endif
+	if (IS_ENABLED(CONFIG_DEBUG_FILL)) {
+		const unsigned char *p = b;
+		size_t i;
+
+		for (i = sizeof(void *); i < s->block_size; i++)
+			if (p[i] != FILL_FREE)
+				hak_fatal("write after free", b);
+		memset(b, FILL_ALLOC, s->block_size);
+	}
+}
+
+/* Owner-side: marks block p free (aborts if it already is). */
+static void debug_mark_free(struct span *s, void *p)
+{
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+	long idx = span_block_index(s, (uintptr_t)p);
+	uint64_t *w = alloc_word(s, idx), bit = 1ULL << (idx & 63);
+	uint64_t v = atomic_load_relaxed(w);
+
+	if (!(v & bit))
+		hak_fatal("double free", p);
+	atomic_store_relaxed(w, v & ~bit);
+#endif
+}
+
+void heap_debug_free(struct span *s, void *p)
+{
+	debug_mark_free(s, p);
+	if (IS_ENABLED(CONFIG_DEBUG_FILL))
+		memset(p, FILL_FREE, s->block_size);
+}
+
+/* ------------------------------------------------------------------ */
+/* Span operations (owner) */
+
+/* Links up to CARVE_BYTES of fresh blocks into the free list. */
+static void span_carve(struct span *s)
+{
+	uint32_t size = s->block_size;
+	uint32_t n = CARVE_BYTES / size, i;
+	uintptr_t base;
+	void *head = s->free;
+
+	if (n == 0)
+		n = 1;
+	if (n > s->capacity - s->carved)
+		n = s->capacity - s->carved;
+	base = s->start + (uintptr_t)s->carved * size;
+	s->carved += n;
+	if (IS_ENABLED(CONFIG_RANDOM_CARVE) && n > 1) {
+		/* Link the batch in a random order: a random start and a
+		 * stride coprime with n visit every block once. */
+		uint64_t r = heap_random();
+		uint32_t start = (uint32_t)(r % n), stride = (uint32_t)((r >> 32) % n) | 1;
+
+		while (n % stride == 0 && stride > 1)
+			stride += 2;
+		for (i = 0; i < n; i++) {
+			void *b = (void *)(base + (uintptr_t)((start + (uint64_t)i * stride) % n) * size);
+
+			if (IS_ENABLED(CONFIG_DEBUG_FILL))
+				memset(b, FILL_FREE, size);
+			*(void **)b = link_encode(s, b, head);
+			head = b;
+		}
+	} else {
+		for (i = n; i-- > 0;) {
+			void *b = (void *)(base + (uintptr_t)i * size);
+
+			if (IS_ENABLED(CONFIG_DEBUG_FILL))
+				memset(b, FILL_FREE, size);
+			*(void **)b = link_encode(s, b, head);
+			head = b;
+		}
+	}
+	s->free = head;
+}
+
+/* Moves the span's remote frees onto its free list.  Returns the count. */
+static uint32_t span_collect(struct span *s)
+{
+	uintptr_t r = atomic_load_relaxed(&s->remote);
+	uint32_t n = 0;
+	void *list;
+
+	if (!(r & ~SPAN_REMOTE_FLAGS))
+		return 0;
+	/* Keep the flag bits, take the list. */
+	while (!atomic_cas_acq_rel(&s->remote, &r, r & SPAN_REMOTE_FLAGS))
+		;
+	list = (void *)(r & ~SPAN_REMOTE_FLAGS);
+	while (list) {
+		void *next = link_next(s, list);
+
+		if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
+			heap_debug_free(s, list);
+		*(void **)list = link_encode(s, list, s->free);
+		s->free = list;
+		list = next;
+		n++;
+	}
+	if (n > s->used)
+		hak_fatal("remote free list longer than the blocks in use", s);
+	s->used -= n;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Remote frees and the notification of detached spans */
+
+/* Under the owner's notify_lock: push p onto a FULL span and queue it. */
+static int notify_and_push(struct span *s, void *p)
+{
+	struct heap *h = owner_heap(s);
+	int done = 0;
+
+	if (!h)
+		return 0;
+	hak_lock(&h->notify_lock);
+	if (owner_heap(s) == h && s->state == SPAN_FULL) {
+		uintptr_t old = atomic_load_relaxed(&s->remote);
+
+		if (old & SPAN_REMOTE_DETACHED) {
+			do {
+				*(void **)p = link_encode(s, p, (void *)(old & ~SPAN_REMOTE_FLAGS));
+			} while (!atomic_cas_release(&s->remote, &old,
+						     (uintptr_t)p | (old & SPAN_REMOTE_FLAGS & ~SPAN_REMOTE_DETACHED)));
+			s->state = SPAN_NOTIFIED;
+			s->notify_next = h->notified;
+			atomic_store_relaxed(&h->notified, s);
+			done = 1;
+		}
+	}
+	hak_unlock(&h->notify_lock);
+	return done;
+}
+
+/*
+ * Owner: a free into one of its own FULL or NOTIFIED spans.  Takes the span
+ * back (ACTIVE, on its partial list) so that this free, and the ones after
+ * it, stay local.
+ */
+static void span_reattach(struct heap *h, struct span *s)
+{
+	hak_lock(&h->notify_lock);
+	if (s->state == SPAN_FULL) {
+		uintptr_t r = atomic_load_relaxed(&s->remote);
+
+		while (!atomic_cas_acq_rel(&s->remote, &r, r & ~SPAN_REMOTE_DETACHED))
+			;
+	} else if (s->state == SPAN_NOTIFIED) {
+		struct span **pp = &h->notified;
+
+		while (*pp && *pp != s)
+			pp = &(*pp)->notify_next;
+		if (*pp)
+			atomic_store_relaxed(pp, s->notify_next);
+		s->notify_next = NULL;
+	}
+	s->state = SPAN_ACTIVE;
+	atomic_store_relaxed(&s->owner, h);
+	dlist_del(&s->link);
+	dlist_add_tail(&h->partial[s->cls], &s->link);
+	hak_unlock(&h->notify_lock);
+}
+
+void heap_free_remote(struct span *s, void *p)
+{
+	struct heap *me = tls_heap;
+	uintptr_t old;
+
+	if (owner_heap(s) == me && me->kind == HEAP_LIVE) {
+		span_reattach(me, s);
+		heap_free_block(s, p);
+		return;
+	}
+
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+	{
+		/* Racy read of the owner's bit: a block that is already free
+		 * is caught here; one freed twice before the owner collects
+		 * it is caught at collection. */
+		long idx = span_block_index(s, (uintptr_t)p);
+		uint64_t *w = alloc_word(s, idx);
+
+		if (!(atomic_load_relaxed(w) & (1ULL << (idx & 63))))
+			hak_fatal("double free", p);
+	}
+#endif
+#if IS_ENABLED(CONFIG_STATS)
+	if (me->kind == HEAP_LIVE) {
+		me->remote_frees++;
+		me->class_frees[s->cls]++;
+	} else {
+		atomic_fetch_add_relaxed(&dead_remote_frees, 1);
+		atomic_fetch_add_relaxed(&dead_class_frees[s->cls], 1);
+	}
+#else
+	(void)me;
+#endif
+	old = atomic_load_relaxed(&s->remote);
+	for (;;) {
+		if (old & SPAN_REMOTE_DETACHED) {
+			if (notify_and_push(s, p))
+				return;
+			old = atomic_load_relaxed(&s->remote);
+			if (old & SPAN_REMOTE_DETACHED)
+				continue;
+		}
+		*(void **)p = link_encode(s, p, (void *)(old & ~SPAN_REMOTE_FLAGS));
+		if (atomic_cas_release(&s->remote, &old, (uintptr_t)p | (old & SPAN_REMOTE_FLAGS)))
+			return;
+	}
+}
+
+/* Owner: takes the notified spans back onto their partial lists. */
+static void heap_drain_notified(struct heap *h)
+{
+	struct span *s;
+
+	if (!atomic_load_relaxed(&h->notified))
+		return;
+	hak_lock(&h->notify_lock);
+	s = h->notified;
+	atomic_store_relaxed(&h->notified, (struct span *)NULL);
+	while (s) {
+		struct span *next = s->notify_next;
+
+		s->notify_next = NULL;
+		s->state = SPAN_ACTIVE;
+		atomic_store_relaxed(&s->owner, h);
+		dlist_del(&s->link);
+		dlist_add_tail(&h->partial[s->cls], &s->link);
+		s = next;
+	}
+	hak_unlock(&h->notify_lock);
+}
+
+/*
+ * Owner: the current span has nothing left to hand out.  Detach it (FULL)
+ * unless remote frees arrived meanwhile; returns 0 if it was detached.
+ */
+static int span_detach(struct heap *h, struct span *s)
+{
+	uintptr_t expect = 0;
+	int detached;
+
+	hak_lock(&h->notify_lock);
+	detached = atomic_cas_acq_rel(&s->remote, &expect, SPAN_REMOTE_DETACHED);
+	if (detached) {
+		s->state = SPAN_FULL;
+		atomic_store_relaxed(&s->owner, (struct heap *)((uintptr_t)h | OWNER_DETACHED));
+		dlist_add(&h->full, &s->link);
+	}
+	hak_unlock(&h->notify_lock);
+	return detached ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Getting a span for a class */
+
+static void span_unkeep(struct heap *h, struct span *s)
+{
+	if (s->kept_empty) {
+		s->kept_empty = 0;
+		h->empty_kept--;
+		if (IS_ENABLED(CONFIG_ADAPTIVE))
+			h->reacquired++;
+	}
+}
+
+static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
+{
+	struct span *s = NULL;
+
+	if (!atomic_load_relaxed(&abandoned_count))
+		return NULL;
+	hak_lock(&abandoned_lock);
+	if (abandoned_ready && !dlist_empty(&abandoned[cls])) {
+		s = dlist_entry(abandoned[cls].next, struct span, link);
+		dlist_del(&s->link);
+		atomic_fetch_add_relaxed(&abandoned_count, (uint64_t)-1);
+		s->state = SPAN_ACTIVE;
+		atomic_store_relaxed(&s->owner, h);
+	}
+	hak_unlock(&abandoned_lock);
+	if (s)
+		span_collect(s);
+	return s;
+}
+
+static struct span *heap_next_span(struct heap *h, unsigned int cls)
+{
+	struct span *s;
+
+	heap_drain_notified(h);
+	if (!dlist_empty(&h->partial[cls])) {
+		s = dlist_entry(h->partial[cls].next, struct span, link);
+		dlist_del(&s->link);
+		span_unkeep(h, s);
+		return s;
+	}
+	s = adopt_abandoned(h, cls);
+	if (s)
+		return s;
+	return pool_acquire_span(cls, h);
+}
+
+void *heap_alloc_slow(struct heap *h, unsigned int cls)
+{
+	struct span *s;
+	void *b;
+
+	if (unlikely(h->kind != HEAP_LIVE && h->kind != HEAP_SHARED)) {
+		/* First malloc of this thread, or after its teardown, or a
+		 * re-entrant call while its heap is being built. */
+		if (h->kind == HEAP_CREATING)
+			return shared_heap_alloc(cls);
+		h = heap_create_for_thread();
+		if (!h)
+			return shared_heap_alloc(cls);
+		return heap_alloc(h, cls);
+	}
+	if (unlikely(++h->slow_calls % MAINTENANCE_EVERY == 0))
+		heap_maintenance(0);
+
+	s = h->current[cls];
+	for (;;) {
+		if (s != &empty_span) {
+			if (!s->free)
+				span_collect(s);
+			if (!s->free && s->carved < s->capacity)
+				span_carve(s);
+			if (s->free)
+				break;
+			/* Exhausted: detach unless a remote free just came. */
+			if (span_detach(h, s) < 0)
+				continue;
+		}
+		s = heap_next_span(h, cls);
+		h->current[cls] = s ? s : &empty_span;
+		if (!s) {
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	b = s->free;
+	s->free = link_next(s, b);
+	s->used++;
+	heap_account_alloc(h, s, b);
+	return b;
+}
+
+/* Called when a local free left the span with no block in use. */
+void heap_free_local_slow(struct heap *h, struct span *s)
+{
+	if (s == h->current[s->cls] || s->state != SPAN_ACTIVE || s->kept_empty)
+		return;
+	if (h->kind == HEAP_LIVE && h->empty_kept < h->reserve_limit) {
+		s->kept_empty = 1;
+		h->empty_kept++;
+		return;
+	}
+	dlist_del(&s->link);
+	pool_release_span(s);
+	if (IS_ENABLED(CONFIG_ADAPTIVE) && h->kind == HEAP_LIVE && h->reacquired > 4 &&
+	    h->reserve_limit < (uint32_t)hak_option(OPT_HEAP_RESERVE_MAX)) {
+		/* Spans keep coming back soon after release: keep more. */
+		h->reserve_limit++;
+		h->reacquired = 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The shared (locked) heap */
+
+void *shared_heap_alloc(unsigned int cls)
+{
+	void *p;
+
+	if (hak_init() != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	hak_lock(&shared_lock);
+	if (!shared_ready) {
+		init_lists(&shared_heap);
+		shared_heap.reserve_limit = 0;
+		shared_ready = 1;
+	}
+	p = heap_alloc(&shared_heap, cls);
+	hak_unlock(&shared_lock);
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creating and destroying thread heaps */
+
+static struct heap *heap_get_unused(void)
+{
+	static char *chunk;
+	static size_t chunk_left;
+	struct heap *h;
+	size_t sz = round_up_pow2(sizeof(struct heap), CACHE_LINE_SIZE);
+
+	hak_lock(&heaps_lock);
+	h = free_heaps;
+	if (h) {
+		free_heaps = h->free_next;
+	} else {
+		if (chunk_left < sz) {
+			void *p;
+			size_t csz = round_up_pow2(sz * 16, os_page_size());
+
+			if (os_map(csz, &p)) {
+				hak_unlock(&heaps_lock);
+				return NULL;
+			}
+			chunk = p;
+			chunk_left = csz;
+			stat_global_add(STAT_BYTES_MAPPED, (int64_t)csz);
+		}
+		h = (struct heap *)chunk;
+		chunk += sz;
+		chunk_left -= sz;
+		h->all_next = all_heaps;
+		all_heaps = h;
+		h->notify_lock = (struct hak_lock)HAK_LOCK_INIT("heap-notify");
+	}
+	hak_unlock(&heaps_lock);
+	return h;
+}
+
+struct heap *heap_create_for_thread(void)
+{
+	struct heap *h;
+	struct heap *next_all;
+	struct hak_lock lock;
+
+	if (hak_init() != 0)
+		return NULL;
+	tls_heap = &creating_heap;
+	h = heap_get_unused();
+	if (!h) {
+		tls_heap = &empty_heap;
+		return NULL;
+	}
+	next_all = h->all_next;
+	lock = h->notify_lock;
+	memset(h, 0, sizeof(*h));
+	h->all_next = next_all;
+	h->notify_lock = lock;
+	init_lists(h);
+	h->reserve_limit = (uint32_t)hak_option(OPT_HEAP_RESERVE);
+	h->rng = heap_random();
+	atomic_store_release(&h->kind, (uint32_t)HEAP_LIVE);
+	/* From here on a re-entrant calloc (pthread_setspecific with a key
+	 * index of 32 or more) is served by the new heap itself. */
+	tls_heap = h;
+	hak_register_thread_heap(h);
+	if (IS_ENABLED(CONFIG_TINY_PREWARM))
+		heap_prewarm(h);
+	return h;
+}
+
+static void abandon_span(struct span *s)
+{
+	hak_lock(&abandoned_lock);
+	abandoned_init();
+	s->state = SPAN_ABANDONED;
+	atomic_store_relaxed(&s->owner, (struct heap *)NULL);
+	dlist_add_tail(&abandoned[s->cls], &s->link);
+	atomic_fetch_add_relaxed(&abandoned_count, 1);
+	hak_unlock(&abandoned_lock);
+}
+
+/* Owner: gives back a span it no longer wants (empty: to the pool). */
+static void span_retire(struct span *s)
+{
+	span_collect(s);
+	if (s->used == 0)
+		pool_release_span(s);
+	else
+		abandon_span(s);
+}
+
+static void heap_merge_stats(struct heap *h)
+{
+#if IS_ENABLED(CONFIG_STATS)
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		atomic_fetch_add_relaxed(&dead_class_allocs[c], h->class_allocs[c]);
+		atomic_fetch_add_relaxed(&dead_class_frees[c], h->class_frees[c]);
+		h->class_allocs[c] = h->class_frees[c] = 0;
+	}
+	atomic_fetch_add_relaxed(&dead_remote_frees, (int64_t)h->remote_frees);
+	atomic_fetch_add_relaxed(&dead_foreign_frees, (int64_t)h->foreign_frees);
+	h->remote_frees = h->foreign_frees = 0;
+#endif
+}
+
+/* Releases everything a heap holds; h must not be in use by any thread. */
+static void heap_release_all(struct heap *h)
+{
+	struct dlist *pos;
+	unsigned int c;
+
+	/* Full spans: re-attach them under the lock so that no notifier can
+	 * queue them on this heap afterwards. */
+	hak_lock(&h->notify_lock);
+	while (!dlist_empty(&h->full)) {
+		struct span *s = dlist_entry(h->full.next, struct span, link);
+		uintptr_t r = atomic_load_relaxed(&s->remote);
+
+		if (s->state == SPAN_FULL)
+			while (!atomic_cas_acq_rel(&s->remote, &r, r & ~SPAN_REMOTE_DETACHED))
+				;
+		s->state = SPAN_ACTIVE;
+		s->notify_next = NULL;
+		atomic_store_relaxed(&s->owner, h);
+		dlist_del(&s->link);
+		dlist_add(&h->partial[s->cls], &s->link);
+	}
+	atomic_store_relaxed(&h->notified, (struct span *)NULL);
+	h->kind = HEAP_DEAD;
+	hak_unlock(&h->notify_lock);
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		struct span *s = h->current[c];
+
+		h->current[c] = &empty_span;
+		if (s != &empty_span)
+			span_retire(s);
+		while ((pos = h->partial[c].next) != &h->partial[c]) {
+			s = dlist_entry(pos, struct span, link);
+			dlist_del(&s->link);
+			s->kept_empty = 0;
+			span_retire(s);
+		}
+	}
+	h->empty_kept = 0;
+	heap_merge_stats(h);
+}
+
+void heap_thread_exit(void *arg)
+{
+	struct heap *h = arg;
+
+	if (!h || h->kind != HEAP_LIVE)
+		return;
+	tls_heap = &dead_heap;
+	heap_release_all(h);
+	hak_lock(&heaps_lock);
+	h->kind = HEAP_UNUSED;
+	h->free_next = free_heaps;
+	free_heaps = h;
+	hak_unlock(&heaps_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Maintenance: decay of cached memory, reclaim of abandoned spans */
+
+static void abandoned_reclaim(void)
+{
+	unsigned int c;
+
+	if (!atomic_load_relaxed(&abandoned_count))
+		return;
+	hak_lock(&abandoned_lock);
+	for (c = 0; c < NUM_CLASSES && abandoned_ready; c++) {
+		struct dlist *pos = abandoned[c].next;
+
+		while (pos != &abandoned[c]) {
+			struct span *s = dlist_entry(pos, struct span, link);
+
+			pos = pos->next;
+			/* Nobody owns it: collecting is ours to do. */
+			span_collect(s);
+			if (s->used == 0) {
+				dlist_del(&s->link);
+				atomic_fetch_add_relaxed(&abandoned_count, (uint64_t)-1);
+				pool_release_span(s);
+			}
+		}
+	}
+	hak_unlock(&abandoned_lock);
+}
+
+void heap_maintenance(int force)
+{
+	uint64_t now = os_now_ms();
+	uint64_t last = atomic_load_relaxed(&last_maintenance_ms);
+	uint64_t decay = hak_option(OPT_DECAY_MS);
+
+	if (!force && now - last < (decay / 4 ? decay / 4 : 1))
+		return;
+	if (!force && !atomic_cas_acq_rel(&last_maintenance_ms, &last, now))
+		return;
+	if (force)
+		atomic_store_relaxed(&last_maintenance_ms, now);
+	abandoned_reclaim();
+	pool_decay(now, force);
+	big_decay(now, force);
+}
+
+/* ------------------------------------------------------------------ */
+/* Statistics and fork */
+
+void heaps_collect_stats(int64_t *allocs, int64_t *frees, int64_t *remote, int64_t *foreign)
+{
+	int64_t a = 0, f = 0, r = 0, x = 0;
+	unsigned int c;
+
+#if IS_ENABLED(CONFIG_STATS)
+	struct heap *h;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		a += (int64_t)atomic_load_relaxed(&dead_class_allocs[c]);
+		f += (int64_t)atomic_load_relaxed(&dead_class_frees[c]);
+	}
+	r = atomic_load_relaxed(&dead_remote_frees);
+	x = atomic_load_relaxed(&dead_foreign_frees);
+	hak_lock(&heaps_lock);
+	for (h = all_heaps; h; h = h->all_next) {
+		if (atomic_load_acquire(&h->kind) != HEAP_LIVE)
+			continue;
+		for (c = 0; c < NUM_CLASSES; c++) {
+			a += (int64_t)atomic_load_relaxed(&h->class_allocs[c]);
+			f += (int64_t)atomic_load_relaxed(&h->class_frees[c]);
+		}
+		r += (int64_t)atomic_load_relaxed(&h->remote_frees);
+		x += (int64_t)atomic_load_relaxed(&h->foreign_frees);
+	}
+	hak_unlock(&heaps_lock);
+	if (shared_ready) {
+		for (c = 0; c < NUM_CLASSES; c++) {
+			a += (int64_t)atomic_load_relaxed(&shared_heap.class_allocs[c]);
+			f += (int64_t)atomic_load_relaxed(&shared_heap.class_frees[c]);
+		}
+	}
+#else
+	(void)c;
+#endif
+	*allocs = a;
+	*frees = f;
+	*remote = r;
+	*foreign = x;
+}
+
+void heap_count_foreign(void)
+{
+#if IS_ENABLED(CONFIG_STATS)
+	struct heap *h = tls_heap;
+
+	if (h->kind == HEAP_LIVE)
+		h->foreign_frees++;
+	else
+		atomic_fetch_add_relaxed(&dead_foreign_frees, 1);
+#endif
+}
+
+/* Gives the calling thread's reserve of empty spans back (malloc_trim). */
+void heap_trim_thread(void)
+{
+	struct heap *h = tls_heap;
+	unsigned int c;
+
+	if (h->kind != HEAP_LIVE)
+		return;
+	heap_drain_notified(h);
+	for (c = 0; c < NUM_CLASSES && h->empty_kept; c++) {
+		struct dlist *pos = h->partial[c].next;
+
+		while (pos != &h->partial[c]) {
+			struct span *s = dlist_entry(pos, struct span, link);
+
+			pos = pos->next;
+			if (s->kept_empty) {
+				s->kept_empty = 0;
+				h->empty_kept--;
+				dlist_del(&s->link);
+				pool_release_span(s);
+			}
+		}
+	}
+}
+
+void heaps_print_lock_stats(void (*print)(const struct hak_lock *))
+{
+	print(&shared_lock);
+	print(&heaps_lock);
+	print(&abandoned_lock);
+}
+
+void heaps_fork_prepare(void)
+{
+	struct heap *h;
+
+	hak_lock(&shared_lock);
+	hak_lock(&heaps_lock);
+	for (h = all_heaps; h; h = h->all_next)
+		hak_lock(&h->notify_lock);
+	hak_lock(&abandoned_lock);
+}
+
+void heaps_fork_parent(void)
+{
+	struct heap *h;
+
+	hak_unlock(&abandoned_lock);
+	for (h = all_heaps; h; h = h->all_next)
+		hak_unlock(&h->notify_lock);
+	hak_unlock(&heaps_lock);
+	hak_unlock(&shared_lock);
+}
+
+void heaps_fork_child(void)
+{
+	struct heap *h, *me = tls_heap;
+
+	hak_lock_reset(&abandoned_lock);
+	for (h = all_heaps; h; h = h->all_next)
+		hak_lock_reset(&h->notify_lock);
+	hak_lock_reset(&heaps_lock);
+	hak_lock_reset(&shared_lock);
+	/* Threads other than the forking one did not survive: abandon what
+	 * their heaps hold so this process can adopt it. */
+	for (h = all_heaps; h; h = h->all_next) {
+		if (h == me || h->kind != HEAP_LIVE)
+			continue;
+		heap_release_all(h);
+		h->kind = HEAP_UNUSED;
+		h->free_next = free_heaps;
+		free_heaps = h;
+	}
+}

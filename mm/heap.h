@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Thread heaps: the front of the slab engine, shared by the tiny and pool
+ * tiers.
+ *
+ * A heap has, per size class, a current span (never NULL: the static
+ * empty_span stands in) and a list of partial spans.  malloc pops the
+ * current span's free list; an empty list sends it to the noinline slow
+ * path, which collects remote frees, carves fresh blocks, or moves to
+ * another span (partial list, notified full spans, abandoned spans, the
+ * shared pool, in that order).
+ *
+ * A thread's heap pointer lives in initial-exec TLS and starts at
+ * &empty_heap, whose current spans have no free blocks, so the first
+ * malloc takes the slow path and nothing on the fast path tests for
+ * initialisation.  At thread exit the heap returns its empty spans,
+ * abandons spans that still hold live blocks, and the thread's pointer
+ * becomes &dead_heap: later frees take the remote path and a later malloc
+ * builds a new heap.
+ *
+ * Ownership: span->owner == heap for ACTIVE spans; heap | OWNER_DETACHED
+ * for FULL and NOTIFIED spans, so a free into them fails the fast path's
+ * owner test and goes through the remote push (which notifies the owner).
+ *
+ * Invariants (owner-private fields, no atomics):
+ *   - h->current[c] is &empty_span or an ACTIVE span of class c;
+ *   - every other ACTIVE span of h is on h->partial[c];
+ *   - every FULL/NOTIFIED span of h is on h->full;
+ *   - h->empty_kept == number of spans on partial lists with kept_empty.
+ *
+ * Locks: heap->notify_lock and the shared heap's lock; see the lock order
+ * in mm/superslab/superslab.h.
+ */
+#ifndef HAKMEM_MM_HEAP_H
+#define HAKMEM_MM_HEAP_H
+
+#include <string.h>
+#include <lib/list.h>
+#include <lib/lock.h>
+#include <mm/internal.h>
+#include <mm/sizeclass.h>
+#include <mm/superslab/superslab.h>
+
+enum heap_kind {
+	HEAP_EMPTY = 0,  /* static stand-in before a thread's first malloc */
+	HEAP_CREATING,   /* this thread is building its heap: bootstrap path */
+	HEAP_LIVE,
+	HEAP_DEAD,       /* stand-in after the thread's heap was torn down */
+	HEAP_SHARED,     /* the locked heap (TINY/POOL off, bootstrap) */
+	HEAP_UNUSED,     /* on the free-heap list, waiting for a new thread */
+};
+
+#define OWNER_DETACHED 1UL
+
+struct heap {
+	struct span *current[NUM_CLASSES];
+#if IS_ENABLED(CONFIG_STATS)
+	uint64_t class_allocs[NUM_CLASSES];
+	uint64_t class_frees[NUM_CLASSES];
+	uint64_t remote_frees;
+	uint64_t foreign_frees;
+#endif
+	struct dlist partial[NUM_CLASSES];
+	struct dlist full;
+	struct span *notified;        /* notify_lock; relaxed peek by the owner */
+	struct hak_lock notify_lock;
+	uint32_t kind;                /* enum heap_kind */
+	uint32_t empty_kept;
+	uint32_t reserve_limit;       /* empty spans kept (adaptive) */
+	uint32_t reacquired;          /* adaptive: spans taken soon after a release */
+	uint64_t slow_calls;
+	uint64_t rng;
+	struct heap *all_next;        /* heaps_lock: every heap ever made */
+	struct heap *free_next;       /* heaps_lock: unused heaps */
+};
+
+extern __thread struct heap *tls_heap __attribute__((tls_model("initial-exec")));
+extern struct heap empty_heap;
+extern struct span empty_span;
+
+/* ---- Free-list links (encoded with CONFIG_FREELIST_HARDENED). */
+static always_inline void *link_encode(const struct span *s, void *at, void *next)
+{
+	if (IS_ENABLED(CONFIG_FREELIST_HARDENED))
+		return (void *)((uintptr_t)next ^ s->key ^ (uintptr_t)at);
+	return next;
+}
+
+cold __attribute__((noreturn)) void heap_corrupt(const struct span *s, void *at);
+
+static always_inline void *link_next(const struct span *s, void *at)
+{
+	void *stored = *(void **)at;
+
+	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
+		uintptr_t next = (uintptr_t)stored ^ s->key ^ (uintptr_t)at;
+
+		if (next && unlikely(span_block_index(s, next) < 0))
+			heap_corrupt(s, at);
+		return (void *)next;
+	}
+	return stored;
+}
+
+/* ---- Debug boxes on the fast paths (compiled out unless configured). */
+#define FILL_FREE  0xdf
+#define FILL_ALLOC 0xa5
+
+void heap_debug_alloc(struct span *s, void *b);
+void heap_debug_free(struct span *s, void *b);
+
+static always_inline void heap_account_alloc(struct heap *h, struct span *s, void *b)
+{
+	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
+		heap_debug_alloc(s, b);
+#if IS_ENABLED(CONFIG_STATS)
+	h->class_allocs[s->cls]++;
+#endif
+}
+
+/* ---- Fast paths. */
+noinline void *heap_alloc_slow(struct heap *h, unsigned int cls);
+
+static always_inline void *heap_alloc(struct heap *h, unsigned int cls)
+{
+	struct span *s = h->current[cls];
+	void *b = s->free;
+
+	if (unlikely(!b))
+		return heap_alloc_slow(h, cls);
+	s->free = link_next(s, b);
+	s->used++;
+	heap_account_alloc(h, s, b);
+	return b;
+}
+
+noinline void heap_free_local_slow(struct heap *h, struct span *s);
+noinline void heap_free_remote(struct span *s, void *p);
+
+/* Frees block p of span s (already validated as a block start). */
+static always_inline void heap_free_block(struct span *s, void *p)
+{
+	struct heap *h = tls_heap;
+
+	if (likely(atomic_load_relaxed(&s->owner) == h)) {
+		if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
+			heap_debug_free(s, p);
+		*(void **)p = link_encode(s, p, s->free);
+		s->free = p;
+#if IS_ENABLED(CONFIG_STATS)
+		h->class_frees[s->cls]++;
+#endif
+		if (unlikely(--s->used == 0))
+			heap_free_local_slow(h, s);
+		return;
+	}
+	heap_free_remote(s, p);
+}
+
+/* ---- Slow-path services. */
+/* Allocation through the locked shared heap (TINY/POOL off, bootstrap). */
+void *shared_heap_alloc(unsigned int cls);
+/* Tears down the calling thread's heap (pthread key destructor). */
+void heap_thread_exit(void *heap);
+/* Runs decay and reclaim when due (force: now, everything). */
+void heap_maintenance(int force);
+uint64_t heap_random(void);
+uint64_t heap_coarse_now_ms(void);
+void heap_prewarm(struct heap *h);
+/* Sums live heaps' counters into out (stats_snapshot). */
+void heaps_collect_stats(int64_t *allocs, int64_t *frees, int64_t *remote, int64_t *foreign);
+/* Counts a remote or foreign free on the calling thread. */
+void heap_count_foreign(void);
+
+/* Gives the calling thread's empty-span reserve back to the pool. */
+void heap_trim_thread(void);
+void heaps_print_lock_stats(void (*print)(const struct hak_lock *));
+
+void heaps_fork_prepare(void);
+void heaps_fork_parent(void);
+void heaps_fork_child(void);
+
+#endif

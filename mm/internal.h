@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Definitions shared by every part of the allocator: compiler helpers,
+ * the fatal-error path, and the geometry constants.
+ */
+#ifndef HAKMEM_MM_INTERNAL_H
+#define HAKMEM_MM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <asm/atomic.h>
+#include <asm/page.h>
+#include <asm/processor.h>
+#include <hakmem/kconfig.h>
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define noinline    __attribute__((__noinline__))
+#define cold        __attribute__((__cold__, __noinline__))
+#define always_inline inline __attribute__((__always_inline__))
+#define cacheline_aligned __attribute__((aligned(CACHE_LINE_SIZE)))
+
+/* Geometry (mm/superslab/superslab.h has the full picture). */
+#define SS_SHIFT      CONFIG_SUPERSLAB_SHIFT
+#define SS_SIZE       (1UL << SS_SHIFT)
+#define SS_MASK       (SS_SIZE - 1)
+#define SLAB_SHIFT    CONFIG_SLAB_SHIFT
+#define SLAB_SIZE     (1UL << SLAB_SHIFT)
+#define SLABS_PER_SS  (1u << (SS_SHIFT - SLAB_SHIFT))
+
+/* Largest user address the registry covers: 48-bit user space (x86_64
+ * 4-level paging uses 47 of them; arm64 with 48-bit VA all 48). */
+#define VA_BITS       48
+#define MIN_ALIGN     16
+
+_Static_assert(SLAB_SIZE >= ARCH_MAX_PAGE_SIZE, "a slab must hold whole pages");
+_Static_assert(SLABS_PER_SS >= 16 && SLABS_PER_SS <= 64, "free mask is one word");
+
+/* Aborts with one line on stderr: "hakmem: <what> <ptr>". */
+cold __attribute__((noreturn)) void hak_fatal(const char *what, const void *ptr);
+/* Prints "hakmem: <what> <ptr>" and goes on. */
+cold void hak_warn(const char *what, const void *ptr);
+/*
+ * A free (or realloc) of a pointer hakmem cannot accept.  `what` is
+ * "foreign free" (not ours: ignored and counted; hardened aborts; debug
+ * reports the first few) or "invalid free" (inside our memory but not a
+ * live block start: ignored and counted; debug and hardened abort).
+ */
+cold void hak_bad_free(const char *what, const void *ptr);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Run-time options: one table, read once at init from HAKMEM_* environment
+ * variables, defaults from Kconfig.  A malformed or unknown HAKMEM_* value
+ * is reported once on stderr and the default kept.
+ */
+#ifndef HAKMEM_MM_OPTIONS_H
+#define HAKMEM_MM_OPTIONS_H
+
+#include <stdint.h>
+#include <mm/internal.h>
+
+#if IS_ENABLED(CONFIG_SS_LRU)
+#define OPT_DEFAULT_SS_LRU CONFIG_SS_LRU_CAPACITY
+#else
+#define OPT_DEFAULT_SS_LRU 0
+#endif
+#if IS_ENABLED(CONFIG_BIGCACHE)
+#define OPT_DEFAULT_BIGCACHE_MB CONFIG_BIGCACHE_MB
+#else
+#define OPT_DEFAULT_BIGCACHE_MB 0
+#endif
+#if IS_ENABLED(CONFIG_ADAPTIVE)
+#define OPT_DEFAULT_RESERVE_MAX CONFIG_HEAP_RESERVE_MAX
+#else
+#define OPT_DEFAULT_RESERVE_MAX CONFIG_HEAP_RESERVE
+#endif
+#if IS_ENABLED(CONFIG_THP)
+#define OPT_DEFAULT_THP_MB CONFIG_THP_THRESHOLD_MB
+#else
+#define OPT_DEFAULT_THP_MB 0
+#endif
+
+/* X(ID, environment name, default, min, max, description) */
+#define HAK_OPTIONS(X)                                                          \
+	X(STATS, "HAKMEM_STATS", 0, 0, 1, "print statistics at exit")            \
+	X(DECAY_MS, "HAKMEM_DECAY_MS", CONFIG_DECAY_MS, 0, 3600000,               \
+	  "age (ms) after which cached memory goes back to the kernel")          \
+	X(BIGCACHE_MB, "HAKMEM_BIGCACHE_MB", OPT_DEFAULT_BIGCACHE_MB, 0, 1048576, \
+	  "BigCache budget in MiB (0: off)")                                      \
+	X(SS_LRU_CAPACITY, "HAKMEM_SS_LRU", OPT_DEFAULT_SS_LRU, 0, 1024,          \
+	  "empty superslabs kept in the LRU cache")                               \
+	X(HEAP_RESERVE, "HAKMEM_HEAP_RESERVE", CONFIG_HEAP_RESERVE, 0, 256,       \
+	  "empty spans a thread heap keeps")                                      \
+	X(HEAP_RESERVE_MAX, "HAKMEM_HEAP_RESERVE_MAX", OPT_DEFAULT_RESERVE_MAX,   \
+	  0, 256, "largest reserve the adaptive layer may grow to")               \
+	X(THP_MB, "HAKMEM_THP_MB", OPT_DEFAULT_THP_MB, 0, 1048576,                \
+	  "big blocks from this size (MiB) get MADV_HUGEPAGE (0: never)")         \
+	X(VERBOSE, "HAKMEM_VERBOSE", 0, 0, 1, "report foreign frees on stderr")
+
+enum option_id {
+#define OPT_ENUM(id, env, def, lo, hi, desc) OPT_##id,
+	HAK_OPTIONS(OPT_ENUM)
+#undef OPT_ENUM
+	OPT_COUNT
+};
+
+extern uint64_t option_values[OPT_COUNT];
+
+static inline uint64_t hak_option(enum option_id id)
+{
+	return option_values[id];
+}
+
+/* Reads the environment (once, at init). */
+void options_init(void);
+
+#endif

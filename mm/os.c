@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * OS layer implementation; the contract is in mm/os.h.  The only file that
+ * calls mmap, munmap, madvise, mprotect, mremap, write or reads /proc.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <asm/page.h>
+#include <hakmem/kconfig.h>
+#include <lib/fmt.h>
+#include <mm/internal.h>
+#include <mm/os.h>
+
+static size_t page_size = ARCH_MIN_PAGE_SIZE;
+
+int os_init(void)
+{
+	unsigned long ps = getauxval(AT_PAGESZ);
+
+	if (ps == 0) {
+		long v = sysconf(_SC_PAGESIZE);
+
+		ps = v > 0 ? (unsigned long)v : ARCH_MIN_PAGE_SIZE;
+	}
+	if (ps > ARCH_MAX_PAGE_SIZE || (ps & (ps - 1)) != 0) {
+		char buf[160];
+		struct fmt_buf b = { buf, sizeof(buf), 0 };
+
+		fmt_str(&b, "hakmem: kernel page size ");
+		fmt_u64(&b, ps);
+		fmt_str(&b, " is larger than this build supports (");
+		fmt_u64(&b, ARCH_MAX_PAGE_SIZE);
+		fmt_str(&b, "); rebuild with a larger ARM64 page size\n");
+		os_write_stderr(buf, b.len);
+		return EINVAL;
+	}
+	page_size = ps;
+	return 0;
+}
+
+size_t os_page_size(void)
+{
+	return page_size;
+}
+
+static void check_aligned(const void *addr, size_t size)
+{
+	if (unlikely(((uintptr_t)addr | size) & (page_size - 1)))
+		hak_fatal("misaligned os call", addr);
+}
+
+int os_map(size_t size, void **out)
+{
+	void *p;
+
+	check_aligned(0, size);
+	p = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return errno ? errno : ENOMEM;
+	*out = p;
+	return 0;
+}
+
+int os_map_aligned(size_t size, size_t align, size_t skew, void **out)
+{
+	size_t over = size + align;
+	uintptr_t raw, base, end;
+	void *p;
+	int err;
+
+	check_aligned(0, size);
+	check_aligned(0, skew);
+	if (over < size)
+		return ENOMEM;
+	err = os_map(over, &p);
+	if (err)
+		return err;
+	raw = (uintptr_t)p;
+	/* Smallest base >= raw with (base + skew) % align == 0. */
+	base = ((raw + skew + align - 1) & ~(align - 1)) - skew;
+	if (base < raw)
+		base += align;
+	end = base + size;
+	if (base > raw)
+		munmap(p, base - raw);
+	if (raw + over > end)
+		munmap((void *)end, raw + over - end);
+	*out = (void *)base;
+	return 0;
+}
+
+int os_reserve(size_t size, void **out)
+{
+	void *p;
+
+	check_aligned(0, size);
+	p = mmap(0, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return errno ? errno : ENOMEM;
+	*out = p;
+	return 0;
+}
+
+int os_unmap(void *addr, size_t size)
+{
+	check_aligned(addr, size);
+	return munmap(addr, size) ? errno : 0;
+}
+
+int os_decommit(void *addr, size_t size)
+{
+	check_aligned(addr, size);
+	return madvise(addr, size, MADV_DONTNEED) ? errno : 0;
+}
+
+int os_hugepage(void *addr, size_t size)
+{
+	check_aligned(addr, size);
+#ifdef MADV_HUGEPAGE
+	return madvise(addr, size, MADV_HUGEPAGE) ? errno : 0;
+#else
+	return ENOSYS;
+#endif
+}
+
+int os_protect_none(void *addr, size_t size)
+{
+	check_aligned(addr, size);
+	return mprotect(addr, size, PROT_NONE) ? errno : 0;
+}
+
+int os_resize_in_place(void *addr, size_t old_size, size_t new_size)
+{
+	void *p;
+
+	check_aligned(addr, old_size);
+	check_aligned(0, new_size);
+	p = mremap(addr, old_size, new_size, 0);
+	if (p == MAP_FAILED)
+		return errno ? errno : ENOMEM;
+	return 0;
+}
+
+void os_write_stderr(const char *msg, size_t len)
+{
+	while (len) {
+		ssize_t n = write(2, msg, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		msg += n;
+		len -= (size_t)n;
+	}
+}
+
+uint64_t os_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+size_t os_rss_bytes(void)
+{
+	char buf[128];
+	uint64_t pages = 0;
+	ssize_t n;
+	char *s;
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	s = strchr(buf, ' ');
+	if (!s)
+		return 0;
+	for (s++; *s >= '0' && *s <= '9'; s++)
+		pages = pages * 10 + (uint64_t)(*s - '0');
+	return (size_t)pages * page_size;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * OS layer: the only code that talks to the kernel about memory.
+ *
+ * Contract:
+ *  - Every address and length passed in is a multiple of the run-time page
+ *    size; each function checks this itself and aborts with
+ *    "hakmem: misaligned os call <addr>" otherwise (emulators accept
+ *    misaligned calls that a real 64 KiB-page kernel rejects).
+ *  - Functions return an int: 0 on success, else an errno value.  They
+ *    never set errno for the caller's benefit and never allocate.
+ *  - Memory from os_map*() is zero-filled.  Memory after os_decommit() is
+ *    *not* assumed to be zero by callers (calloc zeroes it again).
+ *  - os_now_ms() is the only clock read; it is called on slow paths only.
+ */
+#ifndef HAKMEM_MM_OS_H
+#define HAKMEM_MM_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reads the page size; fails (with a message) when the kernel's page is
+ * larger than this build supports. */
+int os_init(void);
+size_t os_page_size(void);
+
+int os_map(size_t size, void **out);
+/* A mapping of `size` bytes whose address plus `skew` is a multiple of
+ * `align` (a power of two, at least the page size). */
+int os_map_aligned(size_t size, size_t align, size_t skew, void **out);
+/* Address space only: reserved, lazily backed, not counted against
+ * overcommit (the registry). */
+int os_reserve(size_t size, void **out);
+int os_unmap(void *addr, size_t size);
+int os_decommit(void *addr, size_t size);
+int os_hugepage(void *addr, size_t size);
+int os_protect_none(void *addr, size_t size);
+/* Grows or shrinks a mapping in place (no MREMAP_MAYMOVE); ENOMEM when
+ * the address space after it is taken. */
+int os_resize_in_place(void *addr, size_t old_size, size_t new_size);
+
+void os_write_stderr(const char *msg, size_t len);
+uint64_t os_now_ms(void);
+/* Resident set size of the process in bytes, or 0 if unknown. */
+size_t os_rss_bytes(void);
+
+#endif

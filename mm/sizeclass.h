@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Size classes: 16 B steps to 128 B, then 4 per doubling to 1 MiB, so the
+ * worst internal waste is at most 20% from 64 B up.  The table rows come
+ * from scripts/gen-classes.py (include/generated/classes.h) and every row
+ * is checked here by the compiler.
+ *
+ * Lookup is branch-free within a tier: a 65-entry table for sizes up to
+ * 1 KiB, a bit-scan formula above.
+ */
+#ifndef HAKMEM_MM_SIZECLASS_H
+#define HAKMEM_MM_SIZECLASS_H
+
+#include <generated/classes.h>
+#include <lib/bitops.h>
+#include <mm/internal.h>
+
+#define NUM_CLASSES       HAK_NUM_CLASSES
+#define NUM_TINY_CLASSES  HAK_NUM_TINY_CLASSES
+#define TINY_MAX_SIZE     1024u
+#define POOL_MAX_SIZE     (1u << 20)
+
+_Static_assert(HAK_GEN_SUPERSLAB_SHIFT == SS_SHIFT, "classes.h is stale");
+_Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
+
+#define HAK_CHECK_CLASS(i, size, prev, nslabs, blocks, tier)                     \
+	_Static_assert((size) % MIN_ALIGN == 0, "class sizes keep 16 B alignment"); \
+	_Static_assert((size) > (prev), "classes increase");                     \
+	_Static_assert((size) <= 64 || ((size) - (prev) - 1) * 100 <= 20 * (size), \
+		       "internal waste over 20% from 64 B up");                   \
+	_Static_assert((blocks) >= 1 && (blocks) * (size) <= (nslabs) * SLAB_SIZE, \
+		       "span holds its blocks");                                  \
+	_Static_assert((blocks) >= 8 ||                                          \
+		       8ULL * (size) > (SLABS_PER_SS / 2) * SLAB_SIZE,            \
+		       "a span holds 8 blocks wherever half a superslab allows");  \
+	_Static_assert(((nslabs) * SLAB_SIZE - (blocks) * (size)) * 100 <=        \
+		       7 * (nslabs) * SLAB_SIZE, "span waste over 7%");           \
+	_Static_assert((nslabs) <= SLABS_PER_SS / 2, "span fits half a superslab");
+HAK_CLASS_TABLE(HAK_CHECK_CLASS)
+#undef HAK_CHECK_CLASS
+
+struct class_info {
+	uint32_t size;       /* block size */
+	uint32_t nslabs;     /* slabs in a span of this class */
+	uint32_t blocks;     /* blocks in a span that starts on a slab boundary */
+	uint32_t tier;       /* 0 tiny, 1 mid, 2 L2.5 */
+	uint64_t div_magic;  /* ceil(2^42 / size): offset / size by multiply */
+};
+
+#define DIV_SHIFT 42
+extern const struct class_info class_info[NUM_CLASSES];
+extern const uint8_t tiny_class_lut[TINY_MAX_SIZE / 16 + 1];
+
+/* Class of a size in 1 KiB .. 1 MiB. */
+static always_inline unsigned int size_to_class_pool(size_t n)
+{
+	unsigned int b = fls64_index((uint64_t)n - 1);
+
+	return 8 + (b - 7) * 4 + (unsigned int)(((n - 1) >> (b - 2)) & 3);
+}
+
+/* Class of any size up to POOL_MAX_SIZE. */
+static always_inline unsigned int size_to_class(size_t n)
+{
+	if (n <= TINY_MAX_SIZE)
+		return tiny_class_lut[(n + 15) >> 4];
+	return size_to_class_pool(n);
+}
+
+#endif

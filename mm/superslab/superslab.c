@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shared slab pool and the LRU cache of empty superslabs.  Invariants
+ * and lock order are in superslab.h.  Everything here runs on slow paths
+ * under pool_lock.
+ */
+#include <string.h>
+
+#include <lib/bitops.h>
+#include <mm/heap.h>
+#include <mm/options.h>
+#include <mm/os.h>
+#include <mm/stats.h>
+#include <mm/superslab/superslab.h>
+
+struct hak_lock pool_lock = HAK_LOCK_INIT("pool");
+
+/* pool_lock: superslabs with at least one free usable slab. */
+static struct dlist ss_partial = { &ss_partial, &ss_partial };
+/* pool_lock: empty superslabs, most recently emptied first. */
+static struct dlist ss_lru = { &ss_lru, &ss_lru };
+static unsigned int lru_count;
+
+#define SLAB0_BIT 1ULL
+/* Largest class that may use the short slab 0 (keeps alignment <= 4 KiB). */
+#define SLAB0_MAX_BLOCK 4096u
+
+static void ss_setup(struct superslab *ss)
+{
+	unsigned int i;
+
+	ss->first_offset = (uint32_t)SS_RESERVED_BYTES;
+	ss->usable_mask = 0;
+	for (i = 0; i < SLABS_PER_SS; i++) {
+		struct span *s = &ss->spans[i];
+
+		memset(s, 0, sizeof(*s));
+		s->index = (uint8_t)i;
+		s->state = SPAN_FREE;
+		dlist_init(&s->link);
+		ss->head[i] = (uint8_t)i;
+		/* A slab is usable when some of it lies past the metadata. */
+		if ((i + 1) * SLAB_SIZE > SS_RESERVED_BYTES)
+			ss->usable_mask |= 1ULL << i;
+	}
+	ss->free_mask = ss->usable_mask;
+	ss->in_lru = 0;
+	ss->decommitted = 0;
+	dlist_init(&ss->pool_link);
+}
+
+/* A new superslab, mapped and registered (pool_lock held). */
+static struct superslab *ss_map_new(void)
+{
+	struct superslab *ss;
+	void *p;
+
+	if (registry_map(SS_SIZE, SS_SIZE, 0, REG_SUPERSLAB, &p))
+		return NULL;
+	ss = p;
+	if (IS_ENABLED(CONFIG_GUARD_PAGES) &&
+	    os_protect_none((char *)p + SS_META_BYTES, SS_GUARD_BYTES))
+		hak_fatal("cannot protect superslab guard", p);
+	ss_setup(ss);
+	return ss;
+}
+
+static void ss_unmap(struct superslab *ss)
+{
+	registry_unmap(ss, SS_SIZE);
+}
+
+/* Takes a superslab from the LRU cache, most recently emptied first. */
+static struct superslab *ss_from_lru(void)
+{
+	struct superslab *ss;
+
+	if (dlist_empty(&ss_lru))
+		return NULL;
+	ss = dlist_entry(ss_lru.next, struct superslab, pool_link);
+	dlist_del(&ss->pool_link);
+	lru_count--;
+	ss->in_lru = 0;
+	ss->decommitted = 0;
+	stat_global_add(STAT_SUPERSLABS_CACHED, -1);
+	return ss;
+}
+
+struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
+{
+	const struct class_info *ci = &class_info[cls];
+	unsigned int n = ci->nslabs;
+	uint64_t exclude = (n == 1 && ci->size <= SLAB0_MAX_BLOCK) ? 0 : SLAB0_BIT;
+	struct superslab *ss = NULL;
+	struct dlist *pos;
+	int first = -1;
+
+	hak_lock(&pool_lock);
+	for (pos = ss_partial.next; pos != &ss_partial; pos = pos->next) {
+		struct superslab *cand = dlist_entry(pos, struct superslab, pool_link);
+
+		first = find_bit_run(cand->free_mask & ~exclude, n);
+		if (first >= 0) {
+			ss = cand;
+			break;
+		}
+	}
+	if (!ss) {
+		int fresh = 0;
+
+		ss = ss_from_lru();
+		if (!ss) {
+			ss = ss_map_new();
+			fresh = 1;
+		}
+		if (!ss) {
+			hak_unlock(&pool_lock);
+			return NULL;
+		}
+		if (!fresh)
+			ss_setup(ss);
+		stat_global_add(STAT_SUPERSLABS_IN_USE, 1);
+		dlist_add(&ss_partial, &ss->pool_link);
+		first = find_bit_run(ss->free_mask & ~exclude, n);
+		if (first < 0)
+			hak_fatal("class span does not fit a superslab", ss);
+	}
+	ss->free_mask &= ~bit_run_mask((unsigned int)first, n);
+	if (!(ss->free_mask & ss->usable_mask))
+		dlist_del(&ss->pool_link);
+	hak_unlock(&pool_lock);
+
+	stat_global_add(STAT_SLABS_IN_USE, n);
+	span_init(ss, (unsigned int)first, cls);
+	atomic_store_relaxed(&ss->spans[first].owner, owner);
+	return &ss->spans[first];
+}
+
+void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
+{
+	const struct class_info *ci = &class_info[cls];
+	struct span *s = &ss->spans[first];
+	uintptr_t base = (uintptr_t)ss;
+	uintptr_t start = base + (uintptr_t)first * SLAB_SIZE;
+	uintptr_t end = start + (uintptr_t)ci->nslabs * SLAB_SIZE;
+	unsigned int i;
+
+	if (start < base + ss->first_offset)
+		start = base + ss->first_offset;
+	for (i = first; i < first + ci->nslabs; i++)
+		ss->head[i] = (uint8_t)first;
+	s->free = NULL;
+	s->used = 0;
+	s->carved = 0;
+	s->start = start;
+	s->div_magic = ci->div_magic;
+	s->block_size = ci->size;
+	s->capacity = (uint32_t)((end - start) / ci->size);
+	s->remote = 0;
+	s->cls = (uint8_t)cls;
+	s->nslabs = (uint8_t)ci->nslabs;
+	s->state = SPAN_ACTIVE;
+	s->notify_next = NULL;
+	s->kept_empty = 0;
+	dlist_init(&s->link);
+	if (IS_ENABLED(CONFIG_FREELIST_HARDENED))
+		s->key = heap_random() | 1;
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+	memset(ss->alloc_bits[first], 0, ((s->capacity + 63) / 64) * sizeof(uint64_t));
+#endif
+}
+
+void pool_release_span(struct span *s)
+{
+	struct superslab *ss = ss_of((uintptr_t)s);
+	unsigned int first = s->index, n = s->nslabs, i;
+
+	atomic_store_relaxed(&s->owner, (struct heap *)NULL);
+	s->state = SPAN_FREE;
+	s->carved = 0;
+	s->capacity = 0;
+	s->block_size = 0;
+	s->div_magic = 0;
+	s->free = NULL;
+	stat_global_add(STAT_SLABS_IN_USE, -(int64_t)n);
+
+	hak_lock(&pool_lock);
+	for (i = first; i < first + n; i++)
+		ss->head[i] = (uint8_t)i;
+	if (!(ss->free_mask & ss->usable_mask))
+		dlist_add(&ss_partial, &ss->pool_link);
+	ss->free_mask |= bit_run_mask(first, n);
+	if (ss->free_mask == ss->usable_mask) {
+		/* Every slab is free: the superslab goes to the LRU cache. */
+		dlist_del(&ss->pool_link);
+		stat_global_add(STAT_SUPERSLABS_IN_USE, -1);
+		if (IS_ENABLED(CONFIG_SS_LRU) && lru_count < hak_option(OPT_SS_LRU_CAPACITY) &&
+		    hak_option(OPT_DECAY_MS) > 0) {
+			ss->in_lru = 1;
+			ss->cached_since_ms = heap_coarse_now_ms();
+			dlist_add(&ss_lru, &ss->pool_link);
+			lru_count++;
+			stat_global_add(STAT_SUPERSLABS_CACHED, 1);
+		} else {
+			ss_unmap(ss);
+		}
+	}
+	hak_unlock(&pool_lock);
+}
+
+void pool_decay(uint64_t now_ms, int force)
+{
+	uint64_t decay = hak_option(OPT_DECAY_MS);
+
+	hak_lock(&pool_lock);
+	while (!dlist_empty(&ss_lru)) {
+		struct superslab *ss = dlist_entry(ss_lru.prev, struct superslab, pool_link);
+
+		if (!force && now_ms - ss->cached_since_ms < decay)
+			break;
+		dlist_del(&ss->pool_link);
+		lru_count--;
+		stat_global_add(STAT_SUPERSLABS_CACHED, -1);
+		ss_unmap(ss);
+	}
+	hak_unlock(&pool_lock);
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Superslabs: the slab engine under every tier, the shared slab pool, the
+ * LRU cache of empty superslabs, and the address registry.
+ *
+ * Geometry
+ *   A superslab is an SS_SIZE-aligned region (2 MiB by default) of
+ *   SLABS_PER_SS slabs (64 KiB each).  struct superslab, the descriptors of
+ *   all its slabs, sits at the start (SS_META_BYTES, a multiple of the
+ *   largest supported page), optionally followed by a PROT_NONE guard, so
+ *   the usable part of slab 0 is shorter than the others (or empty on a
+ *   64 KiB-page build).  Metadata never lives inside user blocks.
+ *
+ *   A span is a run of nslabs contiguous slabs holding blocks of one size
+ *   class.  It is described by the descriptor of its first slab;
+ *   ss->head[i] gives, for every slab i, the index of its span's first
+ *   slab.  Only single-slab spans use the short slab 0, and only for
+ *   classes of at most 4 KiB, so a block of a class that is a multiple of
+ *   an alignment A <= 64 KiB always starts A-aligned.
+ *
+ * Span states and who may change them
+ *   FREE       bit set in ss->free_mask; pool_lock.
+ *   ACTIVE     owned by one heap: its current span, or on its partial list.
+ *   FULL       owned, on the heap's full list, remote word DETACHED: the
+ *              owner no longer looks at it.  The first remote free clears
+ *              DETACHED and queues the span on the owner's notified list
+ *              (heap->notify_lock), the owner moves it back to partial on
+ *              its next slow path ("delayed free", as in mimalloc).
+ *   NOTIFIED   FULL span queued on the owner's notified list.
+ *   ABANDONED  owner NULL, on the abandoned list of its class
+ *              (abandoned_lock); adopted by the next heap needing the class
+ *              or reclaimed by the decay scan once empty.
+ *
+ * Accounting (owner-private, so no atomics on same-thread paths)
+ *   used == carved - |free| - |remote|
+ *   where |remote| counts the blocks other threads pushed and the owner has
+ *   not collected yet.  A span is empty when used == 0 and remote is empty;
+ *   no block is ever hidden from its span.
+ *
+ * Remote frees
+ *   One CAS push onto span->remote (low bits: SPAN_REMOTE_DETACHED).  The
+ *   freer touches the span only up to that CAS: after it the owner may
+ *   collect the block and release the span.
+ *
+ * Lock order (take only in this order; none is taken on a fast path)
+ *   1. shared_heap.lock      the locked heap used when TINY or POOL is off
+ *                            and for re-entrant bootstrap allocations
+ *   2. heaps_lock            list of all heaps; taken alone, except by the
+ *                            fork handler, which then takes every
+ *                            notify_lock in list order
+ *   3. heap->notify_lock     per heap: FULL<->NOTIFIED<->ACTIVE changes,
+ *                            the notified list, heap teardown
+ *   4. abandoned_lock        abandoned span lists
+ *   5. pool_lock             superslab list, free masks, LRU cache
+ *   6. big_lock              BigCache (mm/large)
+ *   7. registry_lock         map+register and unmap+unregister pairs
+ *   Registry lookups are lock-free.
+ */
+#ifndef HAKMEM_MM_SUPERSLAB_H
+#define HAKMEM_MM_SUPERSLAB_H
+
+#include <stdint.h>
+#include <lib/list.h>
+#include <lib/lock.h>
+#include <mm/internal.h>
+#include <mm/sizeclass.h>
+
+struct heap;
+
+enum span_state {
+	SPAN_FREE = 0,
+	SPAN_ACTIVE,
+	SPAN_FULL,
+	SPAN_NOTIFIED,
+	SPAN_ABANDONED,
+};
+
+#define SPAN_REMOTE_DETACHED 1UL
+#define SPAN_REMOTE_FLAGS    (MIN_ALIGN - 1)
+
+/* Blocks a span can hold at most (16 B blocks in one slab). */
+#define SPAN_MAX_BLOCKS   (SLAB_SIZE / MIN_ALIGN)
+#define SPAN_BITMAP_WORDS (SPAN_MAX_BLOCKS / 64)
+
+struct span {
+	/* Hot, owner-private: the fast paths touch only these. */
+	void *free;            /* free list (links encoded with FREELIST_HARDENED) */
+	uint32_t used;         /* see the accounting equation above */
+	uint32_t carved;       /* blocks carved so far (bump pointer) */
+	uintptr_t start;       /* address of block 0 */
+	uint64_t div_magic;    /* class_info[cls].div_magic */
+	uint32_t block_size;
+	uint32_t capacity;     /* blocks in this span */
+	struct heap *owner;    /* relaxed atomic: read by every free */
+	uintptr_t remote;      /* atomic: remote-free list | flags */
+	/* Cold. */
+	struct dlist link;     /* partial/full/abandoned list (by its lock) */
+	struct span *notify_next; /* notified list (owner's notify_lock) */
+	uint64_t key;          /* FREELIST_HARDENED: per-span random key */
+	uint8_t cls;
+	uint8_t nslabs;
+	uint8_t state;         /* enum span_state */
+	uint8_t index;         /* slab index within the superslab */
+	uint32_t kept_empty;   /* counted in the heap's empty reserve */
+};
+
+struct superslab {
+	struct span spans[SLABS_PER_SS];
+	uint8_t head[SLABS_PER_SS];   /* slab -> first slab of its span */
+	uint64_t free_mask;           /* pool_lock: bit i = slab i is free */
+	uint64_t usable_mask;         /* slabs that may hold blocks */
+	struct dlist pool_link;       /* pool_lock: partial or LRU list */
+	uint64_t cached_since_ms;     /* pool_lock: when it entered the LRU */
+	uint32_t first_offset;        /* bytes of metadata (+ guard) */
+	uint8_t in_lru;
+	uint8_t decommitted;
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+	/* Owner-private "block is allocated" bits of each span (by first slab). */
+	uint64_t alloc_bits[SLABS_PER_SS][SPAN_BITMAP_WORDS];
+#endif
+};
+
+#define SS_META_BYTES  round_up_pow2(sizeof(struct superslab), ARCH_MAX_PAGE_SIZE)
+#define SS_GUARD_BYTES (IS_ENABLED(CONFIG_GUARD_PAGES) ? ARCH_MAX_PAGE_SIZE : 0)
+#define SS_RESERVED_BYTES (SS_META_BYTES + SS_GUARD_BYTES)
+
+_Static_assert(sizeof(struct superslab) + ARCH_MAX_PAGE_SIZE * 2 <= SS_SIZE / 4,
+	       "superslab metadata must leave room for blocks");
+
+static always_inline struct superslab *ss_of(uintptr_t addr)
+{
+	return (struct superslab *)(addr & ~SS_MASK);
+}
+
+static always_inline struct span *span_of(struct superslab *ss, uintptr_t addr)
+{
+	unsigned int idx = (unsigned int)((addr & SS_MASK) >> SLAB_SHIFT);
+
+	return &ss->spans[ss->head[idx]];
+}
+
+/*
+ * Block index of addr within its span, or -1 when addr is not the start of
+ * a block that has been carved (interior pointer, metadata, free slab).
+ */
+static always_inline long span_block_index(const struct span *s, uintptr_t addr)
+{
+	uintptr_t off = addr - s->start;
+	uint64_t q = ((uint64_t)off * s->div_magic) >> DIV_SHIFT;
+
+	if (unlikely(q * s->block_size != off || q >= s->carved))
+		return -1;
+	return (long)q;
+}
+
+/* ---- Registry: superslab-aligned address -> kind.  Lock-free lookups. */
+enum reg_kind {
+	REG_NONE = 0,
+	REG_SUPERSLAB = 1,
+	REG_BIG_HEAD = 2,   /* first SS_SIZE piece of a big mapping */
+	REG_BIG_TAIL = 3,   /* later pieces */
+};
+
+extern uint8_t *reg_map;
+extern uintptr_t reg_entries;  /* 0 until the registry is reserved */
+
+static always_inline unsigned int registry_kind(uintptr_t addr)
+{
+	uintptr_t idx = addr >> SS_SHIFT;
+
+	if (unlikely(idx >= atomic_load_relaxed(&reg_entries)))
+		return REG_NONE;
+	return atomic_load_relaxed(&reg_map[idx]);
+}
+
+int registry_init(void);
+/*
+ * Maps `size` bytes with (addr + skew) % align == 0 and registers it as
+ * `kind` (a big mapping: head, then tail pieces) before returning it.
+ */
+int registry_map(size_t size, size_t align, size_t skew, unsigned int kind,
+		 void **out);
+/* Unmaps, then unregisters, under registry_lock. */
+void registry_unmap(void *addr, size_t size);
+/* Grows or shrinks a registered big mapping in place (no move). */
+int registry_resize(void *addr, size_t old_size, size_t new_size);
+
+/* ---- Superslab pool. */
+/* A span of class cls from the shared pool (pool_lock); NULL when out of
+ * memory.  The span is initialised, owned by `owner`, and carves lazily. */
+struct span *pool_acquire_span(unsigned int cls, struct heap *owner);
+/* Gives an empty span back to the pool. */
+void pool_release_span(struct span *s);
+/* Releases cached superslabs older than the decay time (all with force). */
+void pool_decay(uint64_t now_ms, int force);
+
+/* Initialises span descriptors of a span taken from the pool. */
+void span_init(struct superslab *ss, unsigned int first, unsigned int cls);
+
+extern struct hak_lock pool_lock;
+extern struct hak_lock registry_lock;
+
+#endif

@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Config tools that Debian's python3-kconfiglib does not ship as modules.
+
+Run through the Makefile, which sets srctree, SRCARCH and KCONFIG_CONFIG:
+
+  kconfig.py load FILE          load a defconfig, write .config
+  kconfig.py allnoconfig        every visible option off
+  kconfig.py allyesconfig       every visible option on
+  kconfig.py randconfig [SEED]  a random valid config; prints the seed
+  kconfig.py checkdefconfig DIR every defconfig loads with no line dropped,
+                                for every architecture it applies to
+"""
+import os
+import random
+import sys
+import tempfile
+
+import kconfiglib
+
+ARCHES = ("x86_64", "aarch64")
+
+
+def kconfig_for(arch=None, warn=True):
+    if arch is not None:
+        os.environ["SRCARCH"] = arch
+    srctree = os.environ.get("srctree", ".")
+    kconf = kconfiglib.Kconfig(os.path.join(srctree, "Kconfig"), warn=warn)
+    return kconf
+
+
+def out_path():
+    return os.environ.get("KCONFIG_CONFIG", ".config")
+
+
+def write(kconf):
+    path = out_path()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    kconf.write_config(path, save_old=False)
+
+
+def cmd_load(path):
+    kconf = kconfig_for()
+    kconf.load_config(path)
+    problems = dropped_lines(kconf, path)
+    for p in problems:
+        print("warning: %s: %s" % (os.path.basename(path), p), file=sys.stderr)
+    write(kconf)
+
+
+def cmd_all(value):
+    kconf = kconfig_for()
+    kconf.warn = False
+    for sym in kconf.unique_defined_syms:
+        if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
+            sym.set_value(2 if value else 0)
+    if value:
+        for choice in kconf.unique_choices:
+            choice.set_value(2)
+    kconf.warn = True
+    write(kconf)
+
+
+def cmd_randconfig(seed=None):
+    if seed is None or seed == "":
+        seed = random.SystemRandom().randrange(1 << 31)
+    seed = int(seed)
+    rng = random.Random(seed)
+    kconf = kconfig_for()
+    kconf.warn = False
+    for sym in kconf.unique_defined_syms:
+        if sym.choice is not None or not sym.nodes[0].prompt:
+            continue
+        if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
+            sym.set_value(rng.choice((0, 2)))
+        elif sym.orig_type == kconfiglib.INT and sym.ranges:
+            low, high = (int(x.str_value) for x in sym.ranges[0][:2])
+            default = sym.str_value
+            sym.set_value(str(rng.choice((int(default), low, high))))
+    for choice in kconf.unique_choices:
+        syms = [s for s in choice.syms if s.visibility]
+        if syms:
+            rng.choice(syms).set_value(2)
+    kconf.warn = True
+    write(kconf)
+    print("randconfig: seed %d" % seed)
+
+
+def parse_defconfig(path):
+    """Yields (symbol name, value) for every assignment in a defconfig."""
+    with open(path) as f:
+        for raw in f:
+            line = raw.strip()
+            if line.startswith("CONFIG_") and "=" in line:
+                name, val = line[len("CONFIG_"):].split("=", 1)
+                yield name, val.strip('"')
+            elif line.startswith("# CONFIG_") and line.endswith(" is not set"):
+                yield line[len("# CONFIG_"):-len(" is not set")], "n"
+
+
+def dropped_lines(kconf, path):
+    problems = []
+    for name, want in parse_defconfig(path):
+        sym = kconf.syms.get(name)
+        if sym is None or not sym.nodes:
+            problems.append("CONFIG_%s is not a known symbol" % name)
+        elif sym.str_value != want:
+            problems.append("CONFIG_%s=%s was dropped (value is %s; unmet "
+                            "dependencies?)" % (name, want, sym.str_value or "n"))
+    return problems
+
+
+def significant(lines):
+    return [l for l in lines if l.strip() and not l.startswith("# ") or
+            l.startswith("# CONFIG_")]
+
+
+def cmd_checkdefconfig(directory):
+    failed = 0
+    checked = 0
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith("_defconfig"):
+            continue
+        path = os.path.join(directory, name)
+        arches = [a for a in ARCHES if name.startswith(a + "_")] or ARCHES
+        for arch in arches:
+            kconf = kconfig_for(arch, warn=False)
+            kconf.load_config(path)
+            problems = dropped_lines(kconf, path)
+            with tempfile.NamedTemporaryFile("r", suffix="_defconfig") as tmp:
+                kconf.write_min_config(tmp.name, header="")
+                saved = significant(open(tmp.name).read().splitlines())
+            ours = significant(open(path).read().splitlines())
+            if saved != ours:
+                problems.append("differs from savedefconfig output:\n    "
+                                "savedefconfig: %s\n    file:          %s"
+                                % (" ".join(saved), " ".join(ours)))
+            checked += 1
+            if problems:
+                failed += 1
+                for p in problems:
+                    print("FAIL %s (%s): %s" % (name, arch, p))
+            else:
+                print("ok   %s (%s)" % (name, arch))
+    print("checkdefconfig: %d passed, %d failed" % (checked - failed, failed))
+    return 1 if failed else 0
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd = argv[1]
+    if cmd == "load" and len(argv) == 3:
+        cmd_load(argv[2])
+    elif cmd == "allnoconfig":
+        cmd_all(False)
+    elif cmd == "allyesconfig":
+        cmd_all(True)
+    elif cmd == "randconfig":
+        cmd_randconfig(argv[2] if len(argv) > 2 else None)
+    elif cmd == "checkdefconfig" and len(argv) == 3:
+        return cmd_checkdefconfig(argv[2])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

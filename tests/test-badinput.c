@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bad input (DESIGN.md, "Bad input"): nothing may corrupt the heap silently.
+ *
+ *  - Foreign pointers (stack, private mmap, top-byte-tagged, above 2^48,
+ *    static data): release ignores them (process continues, the memory is
+ *    untouched, and with CONFIG_STATS foreign_frees grows by one);
+ *    CONFIG_FOREIGN_ABORT aborts.  realloc of one returns NULL and leaves
+ *    it alone, or aborts with CONFIG_FOREIGN_ABORT.
+ *  - Interior pointers (p+16 of 64 B, p+8 of a pool block, p+4096 of a big
+ *    block, the superslab base under a tiny block) are rejected in every
+ *    config: the block stays valid and is never handed out twice.  Without
+ *    CONFIG_DOUBLE_FREE_CHECK / CONFIG_FOREIGN_ABORT the process must go
+ *    on; with either, an abort is also accepted.
+ *  - Double free of a currently free block aborts with SIGABRT when
+ *    CONFIG_DOUBLE_FREE_CHECK, within a thread and across threads.
+ *  - Abort messages are one line on stderr: "hakmem: <what> <pointer>".
+ *
+ * Which tests must raise SIGABRT is decided from the config when the suite
+ * is built; a test that only makes sense with an option skips without it.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include "harness.h"
+
+#define KiB ((size_t)1024)
+#define MiB (1024 * KiB)
+
+static struct hak_stats stats_now(void)
+{
+	struct hak_stats s;
+	memset(&s, 0, sizeof(s));
+	hak_stats_get(&s);
+	return s;
+}
+
+static size_t first_not(const void *p, size_t n, unsigned char c)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != c)
+			return i;
+	return n;
+}
+
+/*
+ * Free a foreign pointer.  When CONFIG_FOREIGN_ABORT is on the test is
+ * registered to expect SIGABRT, so returning from here fails it.
+ */
+static void free_foreign(void *p)
+{
+	struct hak_stats a = stats_now();
+	hak_free(p);
+	struct hak_stats b = stats_now();
+	if (IS_ENABLED(CONFIG_STATS))
+		ck_assert_msg(b.foreign_frees == a.foreign_frees + 1,
+			      "free(%p): foreign_frees %llu -> %llu", p,
+			      a.foreign_frees, b.foreign_frees);
+}
+
+/* The allocator still works after bad input. */
+static void heap_still_works(void)
+{
+	static const size_t sizes[] = { 16, 64, 1000, 5000, 300000, 3 * MiB };
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		void *p = hak_malloc(sizes[i]);
+		ck_assert(p != NULL);
+		memset(p, 0x42, sizes[i]);
+		ck_assert(first_not(p, sizes[i], 0x42) == sizes[i]);
+		hak_free(p);
+	}
+}
+
+/* ------------------------- foreign pointers ------------------------ */
+
+START_TEST(test_foreign_stack)
+{
+	char buf[256];
+	memset(buf, 0x61, sizeof(buf));
+	free_foreign(buf);
+	free_foreign(buf + 64);
+	ck_assert(first_not(buf, sizeof(buf), 0x61) == sizeof(buf));
+	heap_still_works();
+}
+END_TEST
+
+START_TEST(test_foreign_static)
+{
+	static char data[4096];
+	memset(data, 0x62, sizeof(data));
+	free_foreign(data);
+	ck_assert(first_not(data, sizeof(data), 0x62) == sizeof(data));
+	heap_still_works();
+}
+END_TEST
+
+START_TEST(test_foreign_mmap)
+{
+	/* 4 MiB so that a 2 MiB-aligned address (a superslab lookalike) is inside */
+	const size_t len = 4 * MiB;
+	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(m != MAP_FAILED);
+	memset(m, 0x63, len);
+	uintptr_t al = ((uintptr_t)m + 2 * MiB - 1) & ~(uintptr_t)(2 * MiB - 1);
+
+	free_foreign(m);
+	free_foreign(m + 4096);
+	free_foreign((void *)al);
+	free_foreign((void *)(al + 64));
+	/* still mapped and untouched */
+	ck_assert(first_not(m, len, 0x63) == len);
+	ck_assert_int_eq(munmap(m, len), 0);
+	heap_still_works();
+}
+END_TEST
+
+START_TEST(test_foreign_tagged)
+{
+	unsigned char *p = hak_malloc(64);
+	ck_assert(p != NULL);
+	memset(p, 0x64, 64);
+	/* a live block of ours with a top-byte tag (arm64 TBI style) */
+	void *tagged = (void *)((uintptr_t)p | ((uintptr_t)0x5a << 56));
+	free_foreign(tagged);
+	ck_assert(first_not(p, 64, 0x64) == 64);
+	/* the untagged block was not freed: it is never handed out again */
+	enum { N = 2000 };
+	static void *q[N];
+	for (int i = 0; i < N; i++) {
+		q[i] = hak_malloc(64);
+		ck_assert_msg(q[i] != (void *)p,
+			      "freeing tagged %p freed %p", tagged, (void *)p);
+	}
+	for (int i = 0; i < N; i++)
+		hak_free(q[i]);
+	ck_assert(first_not(p, 64, 0x64) == 64);
+	hak_free(p);
+}
+END_TEST
+
+START_TEST(test_foreign_high)
+{
+	/* above 2^48 (beyond a 4-level user address space) and kernel space */
+	free_foreign((void *)(((uintptr_t)1 << 48) + 4096));
+	free_foreign((void *)(((uintptr_t)1 << 56) + 2 * MiB));
+	free_foreign((void *)(uintptr_t)0xffff800000000000ull);
+	free_foreign((void *)(uintptr_t)0xfffffffffffff000ull);
+	heap_still_works();
+}
+END_TEST
+
+START_TEST(test_realloc_foreign)
+{
+	char buf[128];
+	memset(buf, 0x65, sizeof(buf));
+	void *r = hak_realloc(buf, 1000);
+	ck_assert_msg(r == NULL, "realloc(stack %p) = %p", (void *)buf, r);
+	ck_assert(first_not(buf, sizeof(buf), 0x65) == sizeof(buf));
+
+	const size_t len = 2 * MiB;
+	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(m != MAP_FAILED);
+	memset(m, 0x66, len);
+	r = hak_realloc(m, 10);
+	ck_assert_msg(r == NULL, "realloc(mmap %p) = %p", (void *)m, r);
+	r = hak_realloc(m, 5 * MiB);
+	ck_assert(r == NULL);
+	ck_assert(first_not(m, len, 0x66) == len);
+	ck_assert_int_eq(munmap(m, len), 0);
+	heap_still_works();
+}
+END_TEST
+
+/* ------------------------- interior pointers ----------------------- */
+
+/*
+ * Run fn(arg) in a child with stderr captured.  Returns the wait status;
+ * the child's stderr (NUL-terminated) goes to err.
+ */
+static int run_child(int (*fn)(void *), void *arg, char *err, size_t errlen)
+{
+	int pfd[2];
+	ck_assert(pipe(pfd) == 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		dup2(pfd[1], 2);
+		_exit(fn(arg));
+	}
+	close(pfd[1]);
+	size_t got = 0;
+	ssize_t r;
+	while ((r = read(pfd[0], err + got, errlen - 1 - got)) > 0 ||
+	       (r < 0 && errno == EINTR))
+		if (r > 0 && (got += (size_t)r) >= errlen - 1)
+			break;
+	err[got] = 0;
+	close(pfd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		ck_assert(errno == EINTR);
+	return st;
+}
+
+/* "hakmem: <what> <pointer>" on a line of its own, pointer in hex. */
+static int has_abort_line(const char *err, const void *p)
+{
+	char hex[32];
+	snprintf(hex, sizeof(hex), "%lx", (unsigned long)(uintptr_t)p);
+	for (const char *l = err; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+		if (n > 8 && !strncmp(l, "hakmem: ", 8)) {
+			char line[512];
+			snprintf(line, sizeof(line), "%.*s", (int)n, l);
+			if (strstr(line, hex))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+struct interior_case {
+	size_t size;   /* block size */
+	size_t off;    /* offset of the bad pointer; SIZE_MAX: superslab base */
+	int others;    /* same-size blocks to allocate afterwards */
+	void *bad;     /* out: the pointer freed */
+};
+
+/* Child: exit 0 when the block survived; a code > 0 says what broke. */
+static int interior_child(void *arg)
+{
+	struct interior_case *c = arg;
+	unsigned char *p = hak_malloc(c->size);
+	if (!p)
+		return 10;
+	memset(p, 0x71, c->size);
+	void *bad = c->off == SIZE_MAX
+			    ? (void *)((uintptr_t)p & ~(uintptr_t)(2 * MiB - 1))
+			    : (void *)(p + c->off);
+	if (bad == (void *)p)
+		return 0; /* not interior: nothing to test */
+	/* tell the parent the address before the free can abort */
+	fprintf(stderr, "bad %p\n", bad);
+	fflush(stderr);
+
+	hak_free(bad);
+
+	if (first_not(p, c->size, 0x71) != c->size)
+		return 11; /* contents clobbered */
+	if (hak_malloc_usable_size(p) < c->size)
+		return 12; /* block no longer ours */
+	/* nothing handed out may overlap the still-live block */
+	void **q = mmap(NULL, (size_t)c->others * sizeof(void *),
+			PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	if (q == MAP_FAILED)
+		return 13;
+	for (int i = 0; i < c->others; i++) {
+		q[i] = hak_malloc(c->size);
+		if (!q[i])
+			return 14;
+		if ((unsigned char *)q[i] < p + c->size &&
+		    p < (unsigned char *)q[i] + c->size)
+			return 15; /* overlap: the interior free was accepted */
+		memset(q[i], 0x72, c->size);
+	}
+	if (first_not(p, c->size, 0x71) != c->size)
+		return 16;
+	for (int i = 0; i < c->others; i++)
+		hak_free(q[i]);
+	struct hak_stats a = stats_now();
+	hak_free(p);
+	struct hak_stats b = stats_now();
+	if (IS_ENABLED(CONFIG_STATS) && b.frees != a.frees + 1)
+		return 17; /* the real free was not taken */
+	return 0;
+}
+
+static void check_interior(size_t size, size_t off, int others)
+{
+	struct interior_case c = { size, off, others, NULL };
+	static char err[8192];
+	int st = run_child(interior_child, &c, err, sizeof(err));
+	void *bad = NULL;
+	const char *b = strstr(err, "bad ");
+	if (b)
+		sscanf(b, "bad %p", &bad);
+
+	if (WIFEXITED(st)) {
+		ck_assert_msg(WEXITSTATUS(st) == 0,
+			      "free(interior %p of a %zu B block): failure %d "
+			      "(11 clobbered, 12 lost, 15 handed out twice, "
+			      "17 real free not taken); stderr: %s",
+			      bad, size, WEXITSTATUS(st), err);
+		return;
+	}
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+		      "free(interior %p of a %zu B block) killed by signal %d; "
+		      "stderr: %s", bad, size,
+		      WIFSIGNALED(st) ? WTERMSIG(st) : -1, err);
+	ck_assert_msg(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) ||
+			      IS_ENABLED(CONFIG_FOREIGN_ABORT),
+		      "free(interior %p of a %zu B block) aborted in a config "
+		      "without CONFIG_DOUBLE_FREE_CHECK/CONFIG_FOREIGN_ABORT; "
+		      "stderr: %s", bad, size, err);
+	ck_assert_msg(has_abort_line(err, bad),
+		      "abort without a 'hakmem: <what> %p' line; stderr: %s",
+		      bad, err);
+}
+
+START_TEST(test_interior_tiny)
+{
+	check_interior(64, 16, 3000);
+	check_interior(64, 8, 3000);
+	check_interior(64, 63, 3000);
+	check_interior(16, 8, 3000);
+	check_interior(1024, 512, 500);
+}
+END_TEST
+
+START_TEST(test_interior_pool)
+{
+	check_interior(4096, 8, 200);
+	check_interior(2000, 16, 200);
+	check_interior(100000, 8, 20);
+	check_interior(100000, 65536, 20);
+	check_interior(MiB, 4096, 8);
+}
+END_TEST
+
+START_TEST(test_interior_big)
+{
+	check_interior(4 * MiB, 4096, 4);
+	check_interior(4 * MiB, 16, 4);
+	check_interior(3 * MiB + 100, 2 * MiB, 4);
+}
+END_TEST
+
+START_TEST(test_interior_superslab_base)
+{
+	/* the base of the 2 MiB region holding a tiny block is metadata */
+	check_interior(64, SIZE_MAX, 1000);
+	check_interior(5000, SIZE_MAX, 100);
+}
+END_TEST
+
+/* --------------------------- double free --------------------------- */
+
+static void *keeper; /* keeps the slab of the victim populated */
+
+START_TEST(test_double_free_tiny)
+{
+	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
+		    "needs CONFIG_DOUBLE_FREE_CHECK");
+	keeper = hak_malloc(64);
+	void *p = hak_malloc(64);
+	ck_assert(keeper && p);
+	hak_free(p);
+	hak_free(p); /* must abort */
+}
+END_TEST
+
+START_TEST(test_double_free_pool)
+{
+	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
+		    "needs CONFIG_DOUBLE_FREE_CHECK");
+	keeper = hak_malloc(4096);
+	void *p = hak_malloc(4096);
+	ck_assert(keeper && p);
+	hak_free(p);
+	hak_free(p);
+}
+END_TEST
+
+/* The block is one of thousands freed (slabs emptied) when it recurs. */
+START_TEST(test_double_free_after_churn)
+{
+	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
+		    "needs CONFIG_DOUBLE_FREE_CHECK");
+	enum { N = 5000 };
+	static void *q[N];
+	keeper = hak_malloc(48);
+	ck_assert(keeper != NULL);
+	for (int i = 0; i < N; i++) {
+		q[i] = hak_malloc(48);
+		ck_assert(q[i] != NULL);
+	}
+	for (int i = 0; i < N; i++)
+		hak_free(q[i]);
+	hak_free(q[N / 2]);
+}
+END_TEST
+
+static void *thread_free(void *arg)
+{
+	hak_free(arg);
+	return NULL;
+}
+
+static void free_in_thread(void *p)
+{
+	pthread_t t;
+	ck_assert(pthread_create(&t, NULL, thread_free, p) == 0);
+	ck_assert(pthread_join(t, NULL) == 0);
+}
+
+/* freed by its owner, freed again by another thread */
+START_TEST(test_double_free_owner_then_remote)
+{
+	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
+		    "needs CONFIG_DOUBLE_FREE_CHECK");
+	keeper = hak_malloc(64);
+	void *p = hak_malloc(64);
+	ck_assert(keeper && p);
+	hak_free(p);
+	free_in_thread(p);
+}
+END_TEST
+
+/* freed remotely (sits on the remote list), then freed again by the owner */
+START_TEST(test_double_free_remote_then_owner)
+{
+	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
+		    "needs CONFIG_DOUBLE_FREE_CHECK");
+	keeper = hak_malloc(128);
+	void *p = hak_malloc(128);
+	ck_assert(keeper && p);
+	free_in_thread(p);
+	hak_free(p);
+}
+END_TEST
+
+/* freed remotely twice, by two different threads */
+START_TEST(test_double_free_remote_twice)
+{
+	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
+		    "needs CONFIG_DOUBLE_FREE_CHECK");
+	keeper = hak_malloc(8192);
+	void *p = hak_malloc(8192);
+	ck_assert(keeper && p);
+	free_in_thread(p);
+	free_in_thread(p);
+}
+END_TEST
+
+/* ------------------------- abort messages -------------------------- */
+
+static int child_foreign_free(void *arg)
+{
+	hak_free(arg);
+	return 0;
+}
+
+static int child_double_free(void *arg)
+{
+	(void)arg;
+	void *k = hak_malloc(32);
+	void *p = hak_malloc(32);
+	fprintf(stderr, "bad %p\n", p);
+	fflush(stderr);
+	hak_free(p);
+	hak_free(p);
+	hak_free(k);
+	return 0;
+}
+
+START_TEST(test_abort_message)
+{
+	HAK_REQUIRE(IS_ENABLED(CONFIG_FOREIGN_ABORT) ||
+			    IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
+		    "needs CONFIG_FOREIGN_ABORT or CONFIG_DOUBLE_FREE_CHECK");
+	static char err[8192];
+	int st;
+
+	if (IS_ENABLED(CONFIG_FOREIGN_ABORT)) {
+		char buf[64];
+		st = run_child(child_foreign_free, buf, err, sizeof(err));
+		ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+			      "foreign free did not abort; stderr: %s", err);
+		ck_assert_msg(has_abort_line(err, buf),
+			      "no 'hakmem: <what> %p' line; stderr: %s",
+			      (void *)buf, err);
+	}
+	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)) {
+		void *p = NULL;
+		st = run_child(child_double_free, NULL, err, sizeof(err));
+		ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+			      "double free did not abort; stderr: %s", err);
+		const char *b = strstr(err, "bad ");
+		ck_assert(b && sscanf(b, "bad %p", &p) == 1);
+		ck_assert_msg(has_abort_line(err, p),
+			      "no 'hakmem: <what> %p' line; stderr: %s", p, err);
+	}
+}
+END_TEST
+
+/* Without the check, a double free is undefined; but a single free is not. */
+START_TEST(test_no_false_double_free)
+{
+	/* free, reuse, free again: legal and must never abort */
+	for (int i = 0; i < 10000; i++) {
+		void *p = hak_malloc((size_t)(i % 2000) + 1);
+		ck_assert(p != NULL);
+		hak_free(p);
+	}
+	enum { N = 64 };
+	void *p[N];
+	for (int r = 0; r < 50; r++) {
+		for (int i = 0; i < N; i++)
+			p[i] = hak_malloc(64);
+		for (int i = 0; i < N; i += 2)
+			free_in_thread(p[i]);
+		for (int i = 1; i < N; i += 2)
+			hak_free(p[i]);
+	}
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("badinput");
+	TCase *tf = tcase_create("foreign");
+	TCase *ti = tcase_create("interior");
+	TCase *td = tcase_create("double_free");
+	const int fa = IS_ENABLED(CONFIG_FOREIGN_ABORT) ? SIGABRT : 0;
+	const int dfc = IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) ? SIGABRT : 0;
+
+	/* signal 0 = must exit normally */
+	tcase_add_test_raise_signal(tf, test_foreign_stack, fa);
+	tcase_add_test_raise_signal(tf, test_foreign_static, fa);
+	tcase_add_test_raise_signal(tf, test_foreign_mmap, fa);
+	tcase_add_test_raise_signal(tf, test_foreign_tagged, fa);
+	tcase_add_test_raise_signal(tf, test_foreign_high, fa);
+	tcase_add_test_raise_signal(tf, test_realloc_foreign, fa);
+	suite_add_tcase(s, tf);
+
+	tcase_set_timeout(ti, 60);
+	tcase_add_test(ti, test_interior_tiny);
+	tcase_add_test(ti, test_interior_pool);
+	tcase_add_test(ti, test_interior_big);
+	tcase_add_test(ti, test_interior_superslab_base);
+	suite_add_tcase(s, ti);
+
+	tcase_add_test_raise_signal(td, test_double_free_tiny, dfc);
+	tcase_add_test_raise_signal(td, test_double_free_pool, dfc);
+	tcase_add_test_raise_signal(td, test_double_free_after_churn, dfc);
+	tcase_add_test_raise_signal(td, test_double_free_owner_then_remote, dfc);
+	tcase_add_test_raise_signal(td, test_double_free_remote_then_owner, dfc);
+	tcase_add_test_raise_signal(td, test_double_free_remote_twice, dfc);
+	tcase_add_test(td, test_abort_message);
+	tcase_add_test(td, test_no_false_double_free);
+	suite_add_tcase(s, td);
+	return s;
+}
+
+HAK_TEST_MAIN(make_suite)
