@@ -24,6 +24,7 @@
 #include <mm/sizeclass.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
+#include <mm/valgrind.h>
 
 /* Requests above this fail with ENOMEM (glibc uses PTRDIFF_MAX). */
 #define MAX_REQUEST ((size_t)PTRDIFF_MAX)
@@ -56,13 +57,26 @@ static noinline void *big_alloc_entry(size_t n, size_t align)
 	return p;
 }
 
-static always_inline void *malloc_impl(size_t n)
+static always_inline void *malloc_raw(size_t n)
 {
 	if (likely(n <= TINY_MAX_SIZE))
 		return class_alloc(tiny_class_lut[(n + 15) >> 4], IS_ENABLED(CONFIG_TINY));
 	if (likely(n <= POOL_MAX_SIZE))
 		return class_alloc(size_to_class_pool(n), IS_ENABLED(CONFIG_POOL));
 	return big_alloc_entry(n, 0);
+}
+
+/* Every block handed out passes here (valgrind announcement). */
+static always_inline void *handed_out(void *p, size_t n, int zeroed)
+{
+	if (IS_ENABLED(CONFIG_VALGRIND) && p)
+		vg_block_alloc(p, n, zeroed);
+	return p;
+}
+
+static always_inline void *malloc_impl(size_t n)
+{
+	return handed_out(malloc_raw(n), n, 0);
 }
 
 /* Smallest class >= n whose size is a multiple of align (<= SLAB_SIZE). */
@@ -75,12 +89,12 @@ static unsigned int aligned_class(size_t n, size_t align)
 	return c;
 }
 
-static void *memalign_impl(size_t align, size_t n)
+static void *memalign_raw(size_t align, size_t n)
 {
 	unsigned int c;
 
 	if (align <= MIN_ALIGN)
-		return malloc_impl(n);
+		return malloc_raw(n);
 	if (!is_power_of_two(align)) {
 		if (align > MAX_REQUEST) {
 			errno = EINVAL;
@@ -99,6 +113,11 @@ static void *memalign_impl(size_t align, size_t n)
 								  : IS_ENABLED(CONFIG_POOL));
 	}
 	return big_alloc_entry(n, align);
+}
+
+static void *memalign_impl(size_t align, size_t n)
+{
+	return handed_out(memalign_raw(align, n), n, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -132,6 +151,8 @@ static noinline void free_slow(void *p)
 		if (IS_ENABLED(CONFIG_STATS))
 			stat_global_add(STAT_FREES, 1);
 		big_free(p);
+		if (IS_ENABLED(CONFIG_VALGRIND))
+			vg_block_free(p);
 	} else if (kind != REG_NONE) {
 		hak_bad_free("invalid free", p);
 	} else {
@@ -146,6 +167,8 @@ static always_inline void free_impl(void *p)
 
 	if (likely(s)) {
 		heap_free_block(s, p);
+		if (IS_ENABLED(CONFIG_VALGRIND))
+			vg_block_free(p);
 		return;
 	}
 	free_slow(p);
@@ -188,10 +211,10 @@ HAKMEM_API void *hak_calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = malloc_impl(total);
+	p = malloc_raw(total);
 	if (p && !(total > POOL_MAX_SIZE && big_is_fresh(p)))
 		memset(p, 0, total);
-	return p;
+	return handed_out(p, total, 1);
 }
 
 HAKMEM_API void *hak_realloc(void *ptr, size_t size)
@@ -222,7 +245,8 @@ HAKMEM_API void *hak_realloc(void *ptr, size_t size)
 		    big_resize(ptr, size))
 			return ptr;
 	} else {
-		hak_bad_free("invalid realloc", ptr);
+		hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? "foreign realloc"
+			     : "invalid realloc", ptr);
 		errno = EINVAL;
 		return NULL;
 	}

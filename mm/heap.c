@@ -121,18 +121,17 @@ void heap_debug_alloc(struct span *s, void *b)
 		heap_corrupt(s, b);
 #if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
 	{
-		uint64_t *w = alloc_word(s, idx), bit = 1ULL << (idx & 63);
-		uint64_t v = atomic_load_relaxed(w);
+		uint64_t bit = 1ULL << (idx & 63);
 
-		if (v & bit)
+		if (atomic_fetch_or_acq_rel(alloc_word(s, idx), bit) & bit)
 			hak_fatal("free list holds an allocated block", b);
-		atomic_store_relaxed(w, v | bit);
 	}
 #endif
 	if (IS_ENABLED(CONFIG_DEBUG_FILL)) {
 		const unsigned char *p = b;
 		size_t i;
 
+		vg_mem_defined(b, s->block_size);
 		for (i = sizeof(void *); i < s->block_size; i++)
 			if (p[i] != FILL_FREE)
 				hak_fatal("write after free", b);
@@ -140,22 +139,26 @@ void heap_debug_alloc(struct span *s, void *b)
 	}
 }
 
-/* Owner-side: marks block p free (aborts if it already is). */
+/*
+ * Marks block p free; aborts if it already is.  Every free clears the bit
+ * at once, the owner's and a remote one alike (an atomic and, so the bits
+ * of one word can change from several threads), so a second free of a
+ * block is caught whichever threads make the two.
+ */
 static void debug_mark_free(struct span *s, void *p)
 {
 #if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
 	long idx = span_block_index(s, (uintptr_t)p);
-	uint64_t *w = alloc_word(s, idx), bit = 1ULL << (idx & 63);
-	uint64_t v = atomic_load_relaxed(w);
+	uint64_t bit = 1ULL << (idx & 63);
 
-	if (!(v & bit))
+	if (idx < 0 || !(atomic_fetch_and_acq_rel(alloc_word(s, idx), ~bit) & bit))
 		hak_fatal("double free", p);
-	atomic_store_relaxed(w, v & ~bit);
 #endif
 }
 
 void heap_debug_free(struct span *s, void *p)
 {
+	vg_mem_defined(p, s->block_size);
 	debug_mark_free(s, p);
 	if (IS_ENABLED(CONFIG_DEBUG_FILL))
 		memset(p, FILL_FREE, s->block_size);
@@ -163,6 +166,17 @@ void heap_debug_free(struct span *s, void *p)
 
 /* ------------------------------------------------------------------ */
 /* Span operations (owner) */
+
+static uint32_t gcd32(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
 
 /* Links up to CARVE_BYTES of fresh blocks into the free list. */
 static void span_carve(struct span *s)
@@ -178,14 +192,15 @@ static void span_carve(struct span *s)
 		n = s->capacity - s->carved;
 	base = s->start + (uintptr_t)s->carved * size;
 	s->carved += n;
-	if (IS_ENABLED(CONFIG_RANDOM_CARVE) && n > 1) {
+	if (IS_ENABLED(CONFIG_RANDOM_CARVE) && n > 2) {
 		/* Link the batch in a random order: a random start and a
 		 * stride coprime with n visit every block once. */
 		uint64_t r = heap_random();
-		uint32_t start = (uint32_t)(r % n), stride = (uint32_t)((r >> 32) % n) | 1;
+		uint32_t start = (uint32_t)(r % n);
+		uint32_t stride = 1 + (uint32_t)((r >> 32) % (n - 1));
 
-		while (n % stride == 0 && stride > 1)
-			stride += 2;
+		while (gcd32(stride, n) != 1)
+			stride = stride % (n - 1) + 1;
 		for (i = 0; i < n; i++) {
 			void *b = (void *)(base + (uintptr_t)((start + (uint64_t)i * stride) % n) * size);
 
@@ -223,8 +238,9 @@ static uint32_t span_collect(struct span *s)
 	while (list) {
 		void *next = link_next(s, list);
 
-		if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
-			heap_debug_free(s, list);
+		vg_mem_defined(list, s->block_size);
+		if (IS_ENABLED(CONFIG_DEBUG_FILL))
+			memset(list, FILL_FREE, s->block_size);
 		*(void **)list = link_encode(s, list, s->free);
 		s->free = list;
 		list = next;
@@ -306,18 +322,8 @@ void heap_free_remote(struct span *s, void *p)
 		return;
 	}
 
-#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
-	{
-		/* Racy read of the owner's bit: a block that is already free
-		 * is caught here; one freed twice before the owner collects
-		 * it is caught at collection. */
-		long idx = span_block_index(s, (uintptr_t)p);
-		uint64_t *w = alloc_word(s, idx);
-
-		if (!(atomic_load_relaxed(w) & (1ULL << (idx & 63))))
-			hak_fatal("double free", p);
-	}
-#endif
+	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK))
+		debug_mark_free(s, p);
 #if IS_ENABLED(CONFIG_STATS)
 	if (me->kind == HEAP_LIVE) {
 		me->remote_frees++;
@@ -478,7 +484,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 	b = s->free;
 	s->free = link_next(s, b);
 	s->used++;
-	heap_account_alloc(h, s, b);
+	heap_account_alloc(h, s, cls, b);
 	return b;
 }
 

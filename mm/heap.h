@@ -40,6 +40,7 @@
 #include <mm/internal.h>
 #include <mm/sizeclass.h>
 #include <mm/superslab/superslab.h>
+#include <mm/valgrind.h>
 
 enum heap_kind {
 	HEAP_EMPTY = 0,  /* static stand-in before a thread's first malloc */
@@ -90,7 +91,10 @@ cold __attribute__((noreturn)) void heap_corrupt(const struct span *s, void *at)
 
 static always_inline void *link_next(const struct span *s, void *at)
 {
-	void *stored = *(void **)at;
+	void *stored;
+
+	vg_mem_defined(at, sizeof(void *));
+	stored = *(void **)at;
 
 	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
 		uintptr_t next = (uintptr_t)stored ^ s->key ^ (uintptr_t)at;
@@ -109,12 +113,13 @@ static always_inline void *link_next(const struct span *s, void *at)
 void heap_debug_alloc(struct span *s, void *b);
 void heap_debug_free(struct span *s, void *b);
 
-static always_inline void heap_account_alloc(struct heap *h, struct span *s, void *b)
+static always_inline void heap_account_alloc(struct heap *h, struct span *s,
+					      unsigned int cls, void *b)
 {
 	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
 		heap_debug_alloc(s, b);
 #if IS_ENABLED(CONFIG_STATS)
-	h->class_allocs[s->cls]++;
+	h->class_allocs[cls]++;
 #endif
 }
 
@@ -130,7 +135,7 @@ static always_inline void *heap_alloc(struct heap *h, unsigned int cls)
 		return heap_alloc_slow(h, cls);
 	s->free = link_next(s, b);
 	s->used++;
-	heap_account_alloc(h, s, b);
+	heap_account_alloc(h, s, cls, b);
 	return b;
 }
 

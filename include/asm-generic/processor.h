@@ -6,7 +6,7 @@
 #ifndef cpu_relax
 static inline void cpu_relax(void)
 {
-	__asm__ __volatile__("" ::: "memory");
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);   /* compiler barrier only */
 }
 #define cpu_relax cpu_relax
 #endif
