@@ -234,9 +234,12 @@ $(objtree)/%.o: $(srctree)/%.c $(AUTOCONF) $(CLASSES_H) FORCE
 
 # Only the hak_* API (and, with CONFIG_OVERRIDE, the malloc family) leaves
 # the shared object: everything else is hidden.
+# Sanitizer builds leave the sanitizer runtime to the executable, so they
+# cannot insist on a fully resolved shared object (or link tests -static).
+sanitize := $(findstring -fsanitize,$(KCFLAGS) $(KLDFLAGS))
 quiet_cmd_link_so = LD      $(notdir $@)
       cmd_link_so = $(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,nodelete \
-	-Wl,--no-undefined -o $@ $(lib-objs) $(LDFLAGS)
+	$(if $(sanitize),,-Wl,--no-undefined) -o $@ $(lib-objs) $(LDFLAGS)
 
 $(LIB_SO): $(lib-objs) FORCE
 	$(call if_changed,link_so)
@@ -266,9 +269,14 @@ test-bins := $(patsubst $(srctree)/tests/%.c,$(objtree)/tests/%,$(test-srcs))
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
+# tests/test-static-*.c link with -static: a missing glibc malloc entry
+# point would pull glibc's malloc.o in and fail on duplicate symbols.
+CHECK_STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs check 2>/dev/null)
+test-static = $(if $(sanitize),,$(filter test-static-%,$(notdir $@)))
 quiet_cmd_test_bin = CC      $(patsubst $(objtree)/%,%,$@)
       cmd_test_bin = $(CC) $(CPPFLAGS) -I$(srctree)/tests $(CFLAGS) $(NOBUILTIN) \
-	$(CHECK_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(LIB_A) $(CHECK_LIBS) $(LDFLAGS) -lm
+	$(CHECK_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(LIB_A) \
+	$(if $(test-static),$(CHECK_STATIC_LIBS) -static,$(CHECK_LIBS)) $(LDFLAGS) -lm
 
 $(objtree)/tests/%: $(srctree)/tests/%.c $(LIB_A) FORCE
 	@mkdir -p $(dir $@)

@@ -39,10 +39,12 @@ static struct dlist abandoned[NUM_CLASSES];   /* abandoned_lock */
 static uint64_t abandoned_count;              /* relaxed peek */
 static int abandoned_ready;
 
-/* Merged counters of dead heaps (atomic adds). */
+#if IS_ENABLED(CONFIG_STATS)
+/* Merged counters of dead heaps, and counts of threads without a heap. */
 static uint64_t dead_class_allocs[NUM_CLASSES];
 static uint64_t dead_class_frees[NUM_CLASSES];
 static int64_t dead_remote_frees, dead_foreign_frees;
+#endif
 
 static uint64_t last_maintenance_ms;
 
@@ -74,6 +76,12 @@ uint64_t heap_coarse_now_ms(void)
 void heap_corrupt(const struct span *s, void *at)
 {
 	hak_fatal("corrupted free list at", at);
+}
+
+/* A free of the block freed last: ignored and counted (release). */
+void heap_double_free(void *p)
+{
+	hak_bad_free("double free", p);
 }
 
 static void init_lists(struct heap *h)
@@ -523,7 +531,7 @@ void *shared_heap_alloc(unsigned int cls)
 	if (!shared_ready) {
 		init_lists(&shared_heap);
 		shared_heap.reserve_limit = 0;
-		shared_ready = 1;
+		atomic_store_release(&shared_ready, 1);
 	}
 	p = heap_alloc(&shared_heap, cls);
 	hak_unlock(&shared_lock);
@@ -724,6 +732,43 @@ static void abandoned_reclaim(void)
 	hak_unlock(&abandoned_lock);
 }
 
+/*
+ * The shared heap sees its frees only as remote frees: collect them and
+ * give empty spans back.  Skipped when the lock is busy (or held by this
+ * thread, inside the shared heap's own slow path).
+ */
+static void shared_heap_trim(void)
+{
+	unsigned int c;
+
+	if (!atomic_load_acquire(&shared_ready) || !hak_trylock(&shared_lock))
+		return;
+	heap_drain_notified(&shared_heap);
+	for (c = 0; c < NUM_CLASSES; c++) {
+		struct dlist *pos = shared_heap.partial[c].next;
+		struct span *cur = shared_heap.current[c];
+
+		while (pos != &shared_heap.partial[c]) {
+			struct span *s = dlist_entry(pos, struct span, link);
+
+			pos = pos->next;
+			span_collect(s);
+			if (s->used == 0) {
+				dlist_del(&s->link);
+				pool_release_span(s);
+			}
+		}
+		if (cur != &empty_span) {
+			span_collect(cur);
+			if (cur->used == 0) {
+				shared_heap.current[c] = &empty_span;
+				pool_release_span(cur);
+			}
+		}
+	}
+	hak_unlock(&shared_lock);
+}
+
 void heap_maintenance(int force)
 {
 	uint64_t now = os_now_ms();
@@ -737,6 +782,7 @@ void heap_maintenance(int force)
 	if (force)
 		atomic_store_relaxed(&last_maintenance_ms, now);
 	abandoned_reclaim();
+	shared_heap_trim();
 	pool_decay(now, force);
 	big_decay(now, force);
 }

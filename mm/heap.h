@@ -89,21 +89,26 @@ static always_inline void *link_encode(const struct span *s, void *at, void *nex
 
 cold __attribute__((noreturn)) void heap_corrupt(const struct span *s, void *at);
 
+/*
+ * The link stored in free block `at`.  Every config checks that it points
+ * into the span (or ends the list), so a link overwritten by a heap
+ * overflow or a write after free aborts instead of handing out an
+ * arbitrary address; FREELIST_HARDENED also checks it is a block start.
+ */
 static always_inline void *link_next(const struct span *s, void *at)
 {
-	void *stored;
+	uintptr_t next;
 
 	vg_mem_defined(at, sizeof(void *));
-	stored = *(void **)at;
-
+	next = *(uintptr_t *)at;
 	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
-		uintptr_t next = (uintptr_t)stored ^ s->key ^ (uintptr_t)at;
-
+		next ^= s->key ^ (uintptr_t)at;
 		if (next && unlikely(span_block_index(s, next) < 0))
 			heap_corrupt(s, at);
-		return (void *)next;
+	} else if (unlikely(next - s->start >= s->span_bytes) && next) {
+		heap_corrupt(s, at);
 	}
-	return stored;
+	return (void *)next;
 }
 
 /* ---- Debug boxes on the fast paths (compiled out unless configured). */
@@ -140,6 +145,7 @@ static always_inline void *heap_alloc(struct heap *h, unsigned int cls)
 }
 
 noinline void heap_free_local_slow(struct heap *h, struct span *s);
+cold void heap_double_free(void *p);
 noinline void heap_free_remote(struct span *s, void *p);
 
 /* Frees block p of span s (already validated as a block start). */
@@ -150,6 +156,11 @@ static always_inline void heap_free_block(struct span *s, void *p)
 	if (likely(atomic_load_relaxed(&s->owner) == h)) {
 		if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
 			heap_debug_free(s, p);
+		/* Without the bitmap, catch at least the block freed last. */
+		if (!IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) && unlikely(p == s->free)) {
+			heap_double_free(p);
+			return;
+		}
 		*(void **)p = link_encode(s, p, s->free);
 		s->free = p;
 #if IS_ENABLED(CONFIG_STATS)

@@ -28,8 +28,11 @@ int hak_init_slow(void)
 	if (hak_init_state == 0) {
 		hak_init_state = 1;
 		err = os_init();
-		if (!err)
+		if (!err) {
 			options_init();
+			if (IS_ENABLED(CONFIG_STATS) && hak_option(OPT_STATS))
+				os_keep_stderr();
+		}
 		if (!err)
 			err = registry_init();
 		if (!err)
@@ -127,7 +130,8 @@ void hak_warn(const char *what, const void *ptr)
 void hak_bad_free(const char *what, const void *ptr)
 {
 	static unsigned int reported;
-	int invalid = what[0] == 'i';
+	/* Interior pointers and double frees: memory that is ours. */
+	int invalid = what[0] != 'f';
 
 	heap_count_foreign();
 	if (IS_ENABLED(CONFIG_FOREIGN_ABORT) || (invalid && IS_ENABLED(CONFIG_DEBUG_ASSERT)))

@@ -43,9 +43,10 @@ cold __attribute__((noreturn)) void hak_fatal(const char *what, const void *ptr)
 cold void hak_warn(const char *what, const void *ptr);
 /*
  * A free (or realloc) of a pointer hakmem cannot accept.  `what` is
- * "foreign free" (not ours: ignored and counted; hardened aborts; debug
- * reports the first few) or "invalid free" (inside our memory but not a
- * live block start: ignored and counted; debug and hardened abort).
+ * "foreign free"/"foreign realloc" (not ours: ignored and counted;
+ * hardened aborts; debug reports the first few), or anything else, such as
+ * "invalid free" or "double free" (our memory, but not a live block:
+ * ignored and counted in release; debug and hardened abort).
  */
 cold void hak_bad_free(const char *what, const void *ptr);
 

@@ -148,10 +148,21 @@ int os_resize_in_place(void *addr, size_t old_size, size_t new_size)
 	return 0;
 }
 
-void os_write_stderr(const char *msg, size_t len)
+/* Where end-of-run reports go: stderr, or a copy of it (os_keep_stderr). */
+static int report_fd = 2;
+
+void os_keep_stderr(void)
+{
+	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+
+	if (fd >= 0)
+		report_fd = fd;
+}
+
+static void write_all(int fd, const char *msg, size_t len)
 {
 	while (len) {
-		ssize_t n = write(2, msg, len);
+		ssize_t n = write(fd, msg, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -160,6 +171,16 @@ void os_write_stderr(const char *msg, size_t len)
 		msg += n;
 		len -= (size_t)n;
 	}
+}
+
+void os_write_stderr(const char *msg, size_t len)
+{
+	write_all(2, msg, len);
+}
+
+void os_write_report(const char *msg, size_t len)
+{
+	write_all(report_fd, msg, len);
 }
 
 uint64_t os_now_ms(void)

@@ -40,6 +40,12 @@ int os_protect_none(void *addr, size_t size);
 int os_resize_in_place(void *addr, size_t old_size, size_t new_size);
 
 void os_write_stderr(const char *msg, size_t len);
+/*
+ * Keeps a copy of stderr for the statistics printed at exit: some programs
+ * (coreutils among them) close fd 2 before exit handlers run.
+ */
+void os_keep_stderr(void);
+void os_write_report(const char *msg, size_t len);
 uint64_t os_now_ms(void);
 /* Resident set size of the process in bytes, or 0 if unknown. */
 size_t os_rss_bytes(void);

@@ -37,7 +37,7 @@ static void print_kv(const char *prefix, const char *name, uint64_t v)
 	fmt_char(&b, ' ');
 	fmt_u64(&b, v);
 	fmt_char(&b, '\n');
-	os_write_stderr(buf, b.len);
+	os_write_report(buf, b.len);
 }
 
 static void print_lock(const struct hak_lock *l)
@@ -52,7 +52,7 @@ static void print_lock(const struct hak_lock *l)
 	fmt_str(&b, " contended ");
 	fmt_u64(&b, l->contended);
 	fmt_char(&b, '\n');
-	os_write_stderr(buf, b.len);
+	os_write_report(buf, b.len);
 }
 
 void stats_print(void)

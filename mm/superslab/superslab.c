@@ -156,6 +156,7 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 	s->div_magic = ci->div_magic;
 	s->block_size = ci->size;
 	s->capacity = (uint32_t)((end - start) / ci->size);
+	s->span_bytes = (uintptr_t)s->capacity * ci->size;
 	s->remote = 0;
 	s->cls = (uint8_t)cls;
 	s->nslabs = (uint8_t)ci->nslabs;
@@ -179,6 +180,7 @@ void pool_release_span(struct span *s)
 	s->state = SPAN_FREE;
 	s->carved = 0;
 	s->capacity = 0;
+	s->span_bytes = 0;
 	s->block_size = 0;
 	s->div_magic = 0;
 	s->free = NULL;

@@ -32,11 +32,12 @@
  *              or reclaimed by the decay scan once empty.
  *
  * Accounting (owner-private, so no atomics on same-thread paths)
- *   used == carved - |free| - |remote|
- *   where |remote| counts the blocks other threads pushed and the owner has
- *   not collected yet.  A span is empty when used == 0 and remote is empty;
- *   no block is ever hidden from its span.
- *
+ *   used == carved - |free|
+ *   |remote| <= used, and the live blocks are used - |remote|: a remote
+ *   free counts once the owner collects it (span_collect subtracts it).
+ *   A span is empty when used == 0, which implies remote is empty; no block
+ *   is ever hidden from its span.
+
  * Remote frees
  *   One CAS push onto span->remote (low bits: SPAN_REMOTE_DETACHED).  The
  *   freer touches the span only up to that CAS: after it the owner may
@@ -91,6 +92,7 @@ struct span {
 	uint64_t div_magic;    /* class_info[cls].div_magic */
 	uint32_t block_size;
 	uint32_t capacity;     /* blocks in this span */
+	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
 	struct heap *owner;    /* relaxed atomic: read by every free */
 	uintptr_t remote;      /* atomic: remote-free list | flags */
 	/* Cold. */

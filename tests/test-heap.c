@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * White-box tests of the thread heaps (mm/heap.c): the accounting
+ * equation, no slab churn in a malloc/free loop, abandonment and reclaim
+ * of a dead thread's spans, remote frees, the notification of FULL spans,
+ * and a clean thread exit.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <mm/heap.h>
+#include <mm/init.h>
+#include <mm/options.h>
+#include <mm/stats.h>
+#include <mm/superslab/superslab.h>
+#include "harness.h"
+
+static int64_t stat_now(enum stat_id id)
+{
+	int64_t v[STAT_COUNT];
+
+	stats_snapshot(v);
+	return v[id];
+}
+
+static struct span *span_at(void *p)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	ck_assert_uint_eq(registry_kind(a), REG_SUPERSLAB);
+	return span_of(ss_of(a), a);
+}
+
+static uint32_t free_list_len(struct span *s)
+{
+	uint32_t n = 0;
+	void *b;
+
+	for (b = s->free; b; b = link_next(s, b)) {
+		ck_assert_int_ge(span_block_index(s, (uintptr_t)b), 0);
+		ck_assert_uint_le(++n, s->carved);
+	}
+	return n;
+}
+
+static uint32_t remote_len(struct span *s)
+{
+	uint32_t n = 0;
+	void *b = (void *)(atomic_load_acquire(&s->remote) & ~(uintptr_t)SPAN_REMOTE_FLAGS);
+
+	for (; b; b = link_next(s, b))
+		ck_assert_uint_le(++n, s->carved);
+	return n;
+}
+
+/*
+ * The owner's equation.  Blocks other threads pushed onto the remote list
+ * stay counted in `used` until the owner collects them (span_collect
+ * subtracts them), so used == carved - |free|, and the blocks really in
+ * use are used - |remote|.
+ */
+static void check_equation(struct span *s)
+{
+	uint32_t f = free_list_len(s), r = remote_len(s);
+
+	ck_assert_msg(s->used == s->carved - f,
+		      "span %p: used %u != carved %u - free %u (remote %u)", (void *)s,
+		      s->used, s->carved, f, r);
+	ck_assert_uint_le(r, s->used);
+}
+
+static void run_thread(void *(*fn)(void *));
+
+static void *noop_thread(void *arg)
+{
+	void *p = hak_malloc(16);
+
+	hak_free(p);
+	return arg;
+}
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+START_TEST(test_accounting_equation)
+{
+	enum { LIVE = 300, OPS = 4000 };
+	static void *live[LIVE];
+	static const size_t sizes[] = { 16, 64, 200, 1024 };
+	unsigned int i, k;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY (thread heaps for tiny sizes)");
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		unsigned int cls = size_to_class(n);
+
+		memset(live, 0, sizeof(live));
+		for (i = 0; i < OPS; i++) {
+			unsigned int j = (unsigned int)(rnd() % LIVE);
+			struct span *s;
+
+			if (live[j]) {
+				s = span_at(live[j]);
+				hak_free(live[j]);
+				live[j] = NULL;
+				if (s->state == SPAN_ACTIVE && s->cls == cls)
+					check_equation(s);
+			} else {
+				live[j] = hak_malloc(n);
+				ck_assert(live[j]);
+				s = span_at(live[j]);
+				ck_assert_uint_eq(s->cls, cls);
+				ck_assert(tls_heap->current[cls] == s);
+				ck_assert(s->owner == tls_heap);
+				check_equation(s);
+			}
+			check_equation(tls_heap->current[cls]);
+		}
+		for (i = 0; i < LIVE; i++)
+			if (live[i]) {
+				struct span *s = span_at(live[i]);
+
+				hak_free(live[i]);
+				if (s->state == SPAN_ACTIVE)
+					check_equation(s);
+			}
+		check_equation(tls_heap->current[cls]);
+	}
+}
+END_TEST
+
+START_TEST(test_no_churn)
+{
+	static const size_t sizes[] = { 32, 512, 2000, 40000 };
+	unsigned int k;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY) && IS_ENABLED(CONFIG_POOL),
+		    "needs CONFIG_TINY and CONFIG_POOL");
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		void *p = hak_malloc(sizes[k]), *q;
+		int64_t slabs, mapped;
+		uint64_t pool_acq = pool_lock.acquired;
+		struct span *s;
+		int i;
+
+		hak_free(p);
+		p = hak_malloc(sizes[k]);
+		s = span_at(p);
+		hak_free(p);
+		slabs = stat_now(STAT_SLABS_IN_USE);
+		mapped = stat_now(STAT_BYTES_MAPPED);
+		pool_acq = pool_lock.acquired;
+		/* 100000 rounds; fewer for big blocks (debug fill writes them). */
+		for (i = 0; i < (sizes[k] > 4096 ? 10000 : 100000); i++) {
+			q = hak_malloc(sizes[k]);
+			ck_assert(q);
+			if (span_at(q) != s)
+				ck_abort_msg("size %zu: iteration %d left the span", sizes[k], i);
+			hak_free(q);
+		}
+		ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), slabs);
+		ck_assert_int_eq(stat_now(STAT_BYTES_MAPPED), mapped);
+		ck_assert_uint_eq(s->state, SPAN_ACTIVE);
+		ck_assert(s->owner == tls_heap);
+		if (IS_ENABLED(CONFIG_LOCK_STATS))
+			ck_assert_msg(pool_lock.acquired == pool_acq,
+				      "size %zu: pool lock taken %llu times", sizes[k],
+				      (unsigned long long)(pool_lock.acquired - pool_acq));
+	}
+}
+END_TEST
+
+/* ---- Abandoned spans */
+
+#define ABANDON_N 2000
+#define ABANDON_SIZE 896
+static void *abandoned_blocks[ABANDON_N];
+
+static void *alloc_and_exit(void *arg)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < ABANDON_N; i++) {
+		abandoned_blocks[i] = hak_malloc(ABANDON_SIZE);
+		ck_assert(abandoned_blocks[i]);
+		memset(abandoned_blocks[i], (int)i, ABANDON_SIZE);
+	}
+	return NULL;
+}
+
+static void run_thread(void *(*fn)(void *))
+{
+	pthread_t t;
+
+	ck_assert_int_eq(pthread_create(&t, NULL, fn, NULL), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+
+START_TEST(test_abandon_reclaim)
+{
+	int64_t before, during;
+	unsigned int i;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
+	ck_assert_int_eq(hak_init(), 0);
+	/* Creating a thread allocates (its TLS) in this thread's heap once. */
+	run_thread(noop_thread);
+	heap_maintenance(1);
+	before = stat_now(STAT_SLABS_IN_USE);
+	run_thread(alloc_and_exit);
+	during = stat_now(STAT_SLABS_IN_USE);
+	ck_assert_int_gt(during, before);
+	for (i = 0; i < ABANDON_N; i++) {
+		struct span *s = span_at(abandoned_blocks[i]);
+
+		ck_assert_uint_eq(s->state, SPAN_ABANDONED);
+		ck_assert(s->owner == NULL);
+		ck_assert_uint_eq(((unsigned char *)abandoned_blocks[i])[ABANDON_SIZE - 1],
+				  (unsigned char)i);
+	}
+	for (i = 0; i < ABANDON_N; i++)
+		hak_free(abandoned_blocks[i]);
+	heap_maintenance(1);
+	ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), before);
+}
+END_TEST
+
+START_TEST(test_abandon_adopt)
+{
+	unsigned int i, j;
+	void *p[ABANDON_N];
+	int adopted = 0;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
+	ck_assert_int_eq(hak_init(), 0);
+	run_thread(alloc_and_exit);
+	/* Free every other block from here (remote frees into abandoned
+	 * spans), then allocate the class: spans are adopted. */
+	for (i = 0; i < ABANDON_N; i += 2)
+		hak_free(abandoned_blocks[i]);
+	for (i = 0; i < ABANDON_N / 2; i++) {
+		struct span *s;
+
+		p[i] = hak_malloc(ABANDON_SIZE);
+		ck_assert(p[i]);
+		s = span_at(p[i]);
+		ck_assert(s->owner == tls_heap);
+		ck_assert_uint_eq(s->state, SPAN_ACTIVE);
+		for (j = 0; j < ABANDON_N; j += 2)
+			if (abandoned_blocks[j] == p[i]) {
+				adopted++;
+				break;
+			}
+	}
+	ck_assert_msg(adopted > 0, "no freed block of the dead thread was reused");
+	/* Everything left of the dead thread is now freed remotely or
+	 * locally; after that the slabs go back. */
+	for (i = 1; i < ABANDON_N; i += 2)
+		hak_free(abandoned_blocks[i]);
+	for (i = 0; i < ABANDON_N / 2; i++)
+		hak_free(p[i]);
+	heap_maintenance(1);
+	for (i = 0; i < ABANDON_N; i++) {
+		uintptr_t a = (uintptr_t)abandoned_blocks[i];
+
+		if (registry_kind(a) == REG_SUPERSLAB) {
+			struct span *s = span_of(ss_of(a), a);
+
+			ck_assert_msg(s->state != SPAN_ABANDONED || s->used != 0,
+				      "empty abandoned span not reclaimed");
+		}
+	}
+}
+END_TEST
+
+/* ---- Remote frees */
+
+#define REMOTE_MAX 256
+static void *remote_blocks[REMOTE_MAX];
+static unsigned int remote_count;
+
+static void *free_remote_blocks(void *arg)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < remote_count; i++)
+		hak_free(remote_blocks[i]);
+	return NULL;
+}
+
+START_TEST(test_remote_collect)
+{
+	enum { N = 200, SIZE = 512 };
+	void *p[N], *filler[REMOTE_MAX * 2];
+	unsigned int i, j, nfill = 0, cls = size_to_class(SIZE);
+	struct span *s;
+	uint32_t used_before;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
+	for (i = 0; i < N; i++)
+		p[i] = hak_malloc(SIZE);
+	s = tls_heap->current[cls];
+	remote_count = 0;
+	for (i = 0; i < N; i++)
+		if (span_at(p[i]) == s && remote_count < REMOTE_MAX)
+			remote_blocks[remote_count++] = p[i];
+	ck_assert_uint_ge(remote_count, 8);
+	used_before = s->used;
+	run_thread(free_remote_blocks);
+	/* Pushed onto the remote list, not yet subtracted from used. */
+	ck_assert_uint_eq(remote_len(s), remote_count);
+	ck_assert_uint_eq(s->used, used_before);
+	check_equation(s);
+	/* Use up the local free list, then the next mallocs collect. */
+	while (s->free && nfill < REMOTE_MAX * 2) {
+		filler[nfill] = hak_malloc(SIZE);
+		ck_assert(span_at(filler[nfill]) == s);
+		nfill++;
+	}
+	ck_assert(!s->free);
+	for (i = 0; i < remote_count; i++) {
+		void *q = hak_malloc(SIZE);
+		int found = 0;
+
+		ck_assert(span_at(q) == s);
+		for (j = 0; j < remote_count; j++)
+			if (remote_blocks[j] == q) {
+				found = 1;
+				remote_blocks[j] = NULL;   /* each once */
+				break;
+			}
+		ck_assert_msg(found, "block %p is not one of the remote-freed ones", q);
+	}
+	ck_assert_uint_eq(remote_len(s), 0);
+	check_equation(s);
+	for (i = 0; i < nfill; i++)
+		hak_free(filler[i]);
+	for (i = 0; i < N; i++)
+		hak_free(p[i]);   /* the ones in s were handed out again: */
+	/* (they are the same addresses, so each is freed exactly once) */
+	check_equation(s);
+}
+END_TEST
+
+START_TEST(test_full_span_notified)
+{
+	enum { SIZE = 1024, MAXN = 4096 };
+	static void *p[MAXN];
+	unsigned int n = 0, i, got_back = 0, cls = size_to_class(SIZE);
+	struct span *s = NULL, *t;
+	struct heap *h;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
+	/* Allocate until the span of the first block is full and another
+	 * one is current. */
+	for (n = 0; n < MAXN; n++) {
+		p[n] = hak_malloc(SIZE);
+		ck_assert(p[n]);
+		if (!s)
+			s = span_at(p[n]);
+		else if (span_at(p[n]) != s)
+			break;
+	}
+	ck_assert_uint_lt(n, MAXN);
+	n++;
+	h = tls_heap;
+	ck_assert_uint_eq(s->state, SPAN_FULL);
+	ck_assert((uintptr_t)s->owner == ((uintptr_t)h | OWNER_DETACHED));
+	ck_assert(atomic_load_relaxed(&s->remote) & SPAN_REMOTE_DETACHED);
+	ck_assert(h->current[cls] != s);
+	ck_assert_uint_eq(s->used, s->capacity);
+
+	remote_count = 0;
+	for (i = 0; i < n; i++)
+		if (span_at(p[i]) == s && remote_count < REMOTE_MAX) {
+			remote_blocks[remote_count++] = p[i];
+			p[i] = NULL;
+		}
+	ck_assert_uint_ge(remote_count, 1);
+	run_thread(free_remote_blocks);
+	ck_assert_uint_eq(s->state, SPAN_NOTIFIED);
+	ck_assert(h->notified == s);
+	ck_assert_uint_eq(remote_len(s), remote_count);
+
+	/* The owner takes it back once its current span runs dry. */
+	t = h->current[cls];
+	for (i = 0; i < MAXN && n < MAXN; i++) {
+		p[n] = hak_malloc(SIZE);
+		if (span_at(p[n++]) == s) {
+			got_back = 1;
+			break;
+		}
+	}
+	ck_assert_msg(got_back, "notified span never reused");
+	ck_assert(t != s);
+	ck_assert_uint_eq(s->state, SPAN_ACTIVE);
+	ck_assert(s->owner == h);
+	ck_assert(h->current[cls] == s);
+	check_equation(s);
+	for (i = 0; i < n; i++)
+		if (p[i])
+			hak_free(p[i]);
+}
+END_TEST
+
+static void *alloc_free_all(void *arg)
+{
+	static const size_t sizes[] = { 8, 16, 48, 100, 256, 640, 1024, 1500, 5000,
+					20000, 70000, 300000, 1000000 };
+	void *p[500];
+	unsigned int i, k;
+
+	(void)arg;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		unsigned int n = sizes[k] > 100000 ? 4 : 500;
+
+		for (i = 0; i < n; i++) {
+			p[i] = hak_malloc(sizes[k]);
+			ck_assert(p[i]);
+		}
+		for (i = 0; i < n; i++)
+			hak_free(p[i]);
+	}
+	return NULL;
+}
+
+START_TEST(test_thread_exit_clean)
+{
+	int64_t before;
+	int r;
+
+	ck_assert_int_eq(hak_init(), 0);
+	/* Creating a thread allocates (its TLS) in this thread's heap once. */
+	run_thread(noop_thread);
+	heap_maintenance(1);
+	before = stat_now(STAT_SLABS_IN_USE);
+	for (r = 0; r < 3; r++) {
+		run_thread(alloc_free_all);
+		/* With a tier off, its sizes live in the process-wide shared
+		 * heap, which gives empty spans back on maintenance instead. */
+		if (!IS_ENABLED(CONFIG_TINY) || !IS_ENABLED(CONFIG_POOL))
+			heap_maintenance(1);
+		ck_assert_msg(stat_now(STAT_SLABS_IN_USE) == before,
+			      "round %d: slabs_in_use %lld, before %lld", r,
+			      (long long)stat_now(STAT_SLABS_IN_USE), (long long)before);
+	}
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("heap");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_accounting_equation);
+	tcase_add_test(tc, test_no_churn);
+	tcase_add_test(tc, test_abandon_reclaim);
+	tcase_add_test(tc, test_abandon_adopt);
+	tcase_add_test(tc, test_remote_collect);
+	tcase_add_test(tc, test_full_span_notified);
+	tcase_add_test(tc, test_thread_exit_clean);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HAK_TEST_MAIN(make_suite)

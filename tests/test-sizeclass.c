@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * White-box tests of the size classes (mm/sizeclass.h): the lookup against
+ * a naive search, the tiny table against the formula, the 20% waste bound,
+ * the span geometry and the division by multiplication.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <mm/sizeclass.h>
+#include <mm/superslab/superslab.h>
+#include "harness.h"
+
+static unsigned int naive_class(size_t n)
+{
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES; c++)
+		if (class_info[c].size >= n)
+			return c;
+	return NUM_CLASSES;
+}
+
+static void check_lookup(size_t n)
+{
+	unsigned int c = size_to_class(n), want = naive_class(n);
+
+	if (c != want)
+		ck_abort_msg("size_to_class(%zu) = %u (%u B), want %u (%u B)", n, c,
+			     c < NUM_CLASSES ? class_info[c].size : 0, want,
+			     want < NUM_CLASSES ? class_info[want].size : 0);
+}
+
+START_TEST(test_table_shape)
+{
+	unsigned int c;
+
+	ck_assert_uint_eq(class_info[NUM_CLASSES - 1].size, POOL_MAX_SIZE);
+	ck_assert_uint_eq(class_info[NUM_TINY_CLASSES - 1].size, TINY_MAX_SIZE);
+	ck_assert_uint_eq(class_info[0].size, MIN_ALIGN);
+	for (c = 0; c < NUM_CLASSES; c++) {
+		const struct class_info *ci = &class_info[c];
+
+		ck_assert_msg(ci->size % 16 == 0, "class %u size %u", c, ci->size);
+		if (c)
+			ck_assert_uint_gt(ci->size, class_info[c - 1].size);
+		if (ci->size <= 128)
+			ck_assert_uint_eq(ci->size, 16 * (c + 1));
+		ck_assert_uint_eq(ci->tier, c < NUM_TINY_CLASSES ? 0 : ci->tier);
+		ck_assert_uint_le(ci->tier, 2);
+		if (c < NUM_TINY_CLASSES)
+			ck_assert_uint_le(ci->size, TINY_MAX_SIZE);
+		else
+			ck_assert_uint_gt(ci->size, TINY_MAX_SIZE);
+		if (c)
+			ck_assert_uint_ge(ci->tier, class_info[c - 1].tier);
+	}
+	/* 4 classes per doubling from 128 B up. */
+	for (c = 7; c + 4 < NUM_CLASSES; c++)
+		ck_assert_uint_eq(class_info[c + 4].size, 2 * class_info[c].size);
+}
+END_TEST
+
+START_TEST(test_lookup_exhaustive_small)
+{
+	size_t n;
+
+	for (n = 0; n <= 4096; n++)
+		check_lookup(n);
+}
+END_TEST
+
+START_TEST(test_lookup_sampled_large)
+{
+	unsigned int c;
+	size_t n;
+
+	/* Every class boundary and its neighbours. */
+	for (c = 0; c < NUM_CLASSES; c++) {
+		size_t s = class_info[c].size;
+
+		check_lookup(s - 1);
+		check_lookup(s);
+		if (s < POOL_MAX_SIZE)
+			check_lookup(s + 1);
+		if (s > 32) {
+			check_lookup(s - 15);
+			check_lookup(s - 16);
+			check_lookup(s - 17);
+		}
+	}
+	/* Powers of two and their neighbours. */
+	for (n = 4096; n <= POOL_MAX_SIZE; n <<= 1) {
+		check_lookup(n - 1);
+		check_lookup(n);
+		if (n < POOL_MAX_SIZE)
+			check_lookup(n + 1);
+	}
+	/* A stride through the rest. */
+	for (n = 4097; n <= POOL_MAX_SIZE; n += 97)
+		check_lookup(n);
+	check_lookup(POOL_MAX_SIZE);
+}
+END_TEST
+
+START_TEST(test_tiny_lut_vs_formula)
+{
+	size_t n;
+
+	for (n = 0; n <= TINY_MAX_SIZE; n++) {
+		unsigned int lut = tiny_class_lut[(n + 15) >> 4];
+		unsigned int formula;
+
+		if (n <= 128)
+			formula = n ? (unsigned int)((n + 15) / 16) - 1 : 0;
+		else
+			formula = size_to_class_pool(n);
+		ck_assert_msg(lut == formula, "n %zu: lut %u formula %u", n, lut, formula);
+		ck_assert_uint_lt(lut, NUM_TINY_CLASSES);
+	}
+	/* The pool formula continues the tiny classes. */
+	ck_assert_uint_eq(size_to_class_pool(TINY_MAX_SIZE + 1), NUM_TINY_CLASSES);
+	ck_assert_uint_eq(size_to_class_pool(POOL_MAX_SIZE), NUM_CLASSES - 1);
+}
+END_TEST
+
+START_TEST(test_waste)
+{
+	size_t n;
+
+	for (n = 64; n <= POOL_MAX_SIZE; n += (n < 65536 ? 1 : 7)) {
+		unsigned int c = size_to_class(n);
+		uint64_t size = class_info[c].size;
+
+		if ((size - n) * 100 > 20 * size)
+			ck_abort_msg("n %zu in class %u (%llu B): waste over 20%%", n, c,
+				     (unsigned long long)size);
+	}
+}
+END_TEST
+
+START_TEST(test_span_geometry)
+{
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		const struct class_info *ci = &class_info[c];
+		uint64_t span = (uint64_t)ci->nslabs * SLAB_SIZE;
+
+		ck_assert_uint_ge(ci->nslabs, 1);
+		ck_assert_uint_le(ci->nslabs, SLABS_PER_SS / 2);
+		ck_assert_msg((uint64_t)ci->blocks * ci->size <= span,
+			      "class %u: %u blocks of %u in %u slabs", c, ci->blocks,
+			      ci->size, ci->nslabs);
+		ck_assert_uint_eq(ci->blocks, span / ci->size);
+		ck_assert_uint_ge(ci->blocks, 1);
+		if (8ULL * ci->size <= (uint64_t)(SLABS_PER_SS / 2) * SLAB_SIZE)
+			ck_assert_msg(ci->blocks >= 8, "class %u (%u B): %u blocks", c,
+				      ci->size, ci->blocks);
+		/* Span waste bounded (7%, as the static asserts say). */
+		ck_assert((span - (uint64_t)ci->blocks * ci->size) * 100 <= 7 * span);
+		/* Tiny classes take single slabs. */
+		if (c < NUM_TINY_CLASSES)
+			ck_assert_uint_eq(ci->nslabs, 1);
+	}
+}
+END_TEST
+
+START_TEST(test_div_magic)
+{
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		const struct class_info *ci = &class_info[c];
+		uint64_t size = ci->size, magic = ci->div_magic;
+		uint64_t span = (uint64_t)ci->nslabs * SLAB_SIZE, off, q;
+
+		ck_assert_uint_eq(magic, ((1ULL << DIV_SHIFT) + size - 1) / size);
+		/* Every block offset in the span divides exactly. */
+		for (off = 0, q = 0; off < span; off += size, q++)
+			if (((off * magic) >> DIV_SHIFT) != q)
+				ck_abort_msg("class %u: %llu / %llu wrong", c,
+					     (unsigned long long)off, (unsigned long long)size);
+		/* One past the last block too (used for "not carved"). */
+		ck_assert_uint_eq(((span / size) * size * magic) >> DIV_SHIFT, span / size);
+		/* Non-multiples are detected: sampled in every block, and
+		 * exhaustively in the first and last blocks. */
+		for (off = 0; off < span; off += size) {
+			uint64_t r, step = size > 64 ? size / 7 : 1;
+
+			for (r = 1; r < size; r += (off == 0 || off + size >= span) ? 1 : step) {
+				uint64_t o = off + r, qq = (o * magic) >> DIV_SHIFT;
+
+				if (qq * size == o)
+					ck_abort_msg("class %u: offset %llu taken for a block start",
+						     c, (unsigned long long)o);
+				if (qq != o / size)
+					ck_abort_msg("class %u: %llu / %llu = %llu, not %llu", c,
+						     (unsigned long long)o, (unsigned long long)size,
+						     (unsigned long long)qq,
+						     (unsigned long long)(o / size));
+			}
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_span_block_index_fake)
+{
+	/* span_block_index on a hand-made span descriptor of every class. */
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		struct span s;
+		uintptr_t start = (uintptr_t)1 << 30;
+		long i;
+
+		memset(&s, 0, sizeof(s));
+		s.start = start;
+		s.block_size = class_info[c].size;
+		s.div_magic = class_info[c].div_magic;
+		s.capacity = class_info[c].blocks;
+		s.carved = s.capacity > 3 ? s.capacity - 2 : s.capacity;
+		for (i = 0; i < (long)s.capacity; i++) {
+			uintptr_t a = start + (uintptr_t)i * s.block_size;
+			long want = i < (long)s.carved ? i : -1;
+
+			ck_assert_int_eq(span_block_index(&s, a), want);
+			if (s.block_size > 16) {
+				ck_assert_int_eq(span_block_index(&s, a + 16), -1);
+				ck_assert_int_eq(span_block_index(&s, a + s.block_size - 16), -1);
+			}
+			ck_assert_int_eq(span_block_index(&s, a + 1), -1);
+			ck_assert_int_eq(span_block_index(&s, a + 8), -1);
+		}
+		ck_assert_int_eq(span_block_index(&s, start - 16), -1);
+		ck_assert_int_eq(span_block_index(&s, start - s.block_size), -1);
+	}
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("sizeclass");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_table_shape);
+	tcase_add_test(tc, test_lookup_exhaustive_small);
+	tcase_add_test(tc, test_lookup_sampled_large);
+	tcase_add_test(tc, test_tiny_lut_vs_formula);
+	tcase_add_test(tc, test_waste);
+	tcase_add_test(tc, test_span_geometry);
+	tcase_add_test(tc, test_div_magic);
+	tcase_add_test(tc, test_span_block_index_fake);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+HAK_TEST_MAIN(make_suite)
