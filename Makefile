@@ -320,14 +320,14 @@ bench:
 	$(Q)$(srctree)/scripts/deps.sh --if-missing
 	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib bench_defconfig
 	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib all
-	$(Q)HAKMEM_LIB=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
+	$(Q)LIBHAKMEM=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
 		$(srctree)/scripts/bench.sh
 
 bench-instr:
 	$(Q)$(srctree)/scripts/deps.sh --if-missing
 	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib bench_defconfig
 	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib all
-	$(Q)HAKMEM_LIB=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
+	$(Q)LIBHAKMEM=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
 		$(srctree)/scripts/bench-instr.sh
 
 fuzz:

@@ -123,15 +123,32 @@ static void *memalign_impl(size_t align, size_t n)
 /* ------------------------------------------------------------------ */
 /* Free */
 
-/* Span of a live-looking block start, or NULL. */
-static always_inline struct span *block_span(uintptr_t a)
+/*
+ * Span of a live-looking block start, or NULL.  The fast variant reads the
+ * descriptor of the pointer's own slab, which covers single-slab spans and
+ * the first slab of the others; blocks in the later slabs of a multi-slab
+ * span fail it (their descriptor has no blocks) and take block_span().
+ */
+static always_inline struct span *block_span_fast(uintptr_t a)
 {
 	struct span *s;
 
 	if (unlikely(registry_kind(a) != REG_SUPERSLAB))
 		return NULL;
-	s = span_of(ss_of(a), a);
+	s = slab_of(ss_of(a), a);
 	if (unlikely(span_block_index(s, a) < 0))
+		return NULL;
+	return s;
+}
+
+static struct span *block_span(uintptr_t a)
+{
+	struct span *s;
+
+	if (registry_kind(a) != REG_SUPERSLAB)
+		return NULL;
+	s = span_of(ss_of(a), a);
+	if (span_block_index(s, a) < 0)
 		return NULL;
 	return s;
 }
@@ -146,7 +163,16 @@ static noinline void free_slow(void *p)
 		return;
 	kind = registry_kind(a);
 	if (kind == REG_SUPERSLAB) {
-		hak_bad_free("invalid free", p);
+		struct span *s = block_span(a);
+
+		if (s) {
+			/* A block in a later slab of a multi-slab span. */
+			heap_free_block(s, p);
+			if (IS_ENABLED(CONFIG_VALGRIND))
+				vg_block_free(p);
+		} else {
+			hak_bad_free("invalid free", p);
+		}
 	} else if (registry_kind(a - 1) == REG_BIG_HEAD) {
 		if (IS_ENABLED(CONFIG_STATS))
 			stat_global_add(STAT_FREES, 1);
@@ -163,7 +189,7 @@ static noinline void free_slow(void *p)
 
 static always_inline void free_impl(void *p)
 {
-	struct span *s = block_span((uintptr_t)p);
+	struct span *s = block_span_fast((uintptr_t)p);
 
 	if (likely(s)) {
 		heap_free_block(s, p);

@@ -131,16 +131,27 @@ static always_inline void heap_account_alloc(struct heap *h, struct span *s,
 /* ---- Fast paths. */
 noinline void *heap_alloc_slow(struct heap *h, unsigned int cls);
 
-static always_inline void *heap_alloc(struct heap *h, unsigned int cls)
+static always_inline void *heap_alloc(struct heap *h, unsigned long cls)
 {
 	struct span *s = h->current[cls];
 	void *b = s->free;
+	uintptr_t next;
 
 	if (unlikely(!b))
-		return heap_alloc_slow(h, cls);
-	s->free = link_next(s, b);
+		return heap_alloc_slow(h, (unsigned int)cls);
+	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
+		next = (uintptr_t)link_next(s, b);
+	} else {
+		/* An out-of-span link goes to the slow path, which checks it
+		 * again and aborts: it is corrupt. */
+		vg_mem_defined(b, sizeof(void *));
+		next = *(uintptr_t *)b;
+		if (unlikely(next - s->start >= s->span_bytes) && next)
+			return heap_alloc_slow(h, (unsigned int)cls);
+	}
+	s->free = (void *)next;
 	s->used++;
-	heap_account_alloc(h, s, cls, b);
+	heap_account_alloc(h, s, (unsigned int)cls, b);
 	return b;
 }
 

@@ -2,7 +2,7 @@
 #include <mm/sizeclass.h>
 
 #define CLASS_ROW(i, sz, prev, n, blk, t) \
-	[i] = { (sz), (n), (blk), (t), ((1ULL << DIV_SHIFT) + (sz) - 1) / (sz) },
+	[i] = { (sz), (n), (blk), (t), INV64(ODD_PART(sz)), __builtin_ctz(sz) },
 const struct class_info class_info[NUM_CLASSES] = { HAK_CLASS_TABLE(CLASS_ROW) };
 #undef CLASS_ROW
 

@@ -39,15 +39,32 @@ _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
 HAK_CLASS_TABLE(HAK_CHECK_CLASS)
 #undef HAK_CHECK_CLASS
 
+/*
+ * Division by the block size without a divide: size = odd << div_shift, and
+ * div_inv is the inverse of odd modulo 2^64.  For any offset,
+ * rotr64(off * div_inv, div_shift) is off / size when size divides off, and
+ * at least 2^(64 - 20) otherwise (Granlund and Montgomery), so one compare
+ * against the number of carved blocks rejects interior pointers too.
+ */
 struct class_info {
 	uint32_t size;       /* block size */
 	uint32_t nslabs;     /* slabs in a span of this class */
 	uint32_t blocks;     /* blocks in a span that starts on a slab boundary */
 	uint32_t tier;       /* 0 tiny, 1 mid, 2 L2.5 */
-	uint64_t div_magic;  /* ceil(2^42 / size): offset / size by multiply */
+	uint64_t div_inv;    /* inverse of the odd part of size, mod 2^64 */
+	uint32_t div_shift;  /* trailing zero bits of size */
 };
 
-#define DIV_SHIFT 42
+/* Newton's iteration for the inverse of an odd d modulo 2^64: d is its own
+ * inverse modulo 8, and each step doubles the correct bits (3 -> 96). */
+#define INV_STEP(d, x) ((x) * (2ULL - (d) * (x)))
+#define INV64(d) INV_STEP(d, INV_STEP(d, INV_STEP(d, INV_STEP(d, INV_STEP(d, (d))))))
+#define ODD_PART(n) ((unsigned long long)(n) >> __builtin_ctzll(n))
+
+static always_inline uint64_t rotr64(uint64_t x, unsigned int k)
+{
+	return (x >> k) | (x << ((64 - k) & 63));
+}
 extern const struct class_info class_info[NUM_CLASSES];
 extern const uint8_t tiny_class_lut[TINY_MAX_SIZE / 16 + 1];
 

@@ -31,7 +31,7 @@ bench_compile() {
 # Allocators in report order: name and library ("" = glibc, no preload).
 BENCH_LIBDIR=${BENCH_LIBDIR:-/usr/lib/x86_64-linux-gnu}
 bench_alloc_init() {
-	local h=${HAKMEM_LIB:-}
+	local h=${LIBHAKMEM:-}
 	if [ -z "$h" ]; then
 		for c in "$BENCH_OUT/lib/libhakmem.so" "$ROOT/build/bench-lib/libhakmem.so" \
 			 "$ROOT/libhakmem.so"; do
@@ -51,8 +51,8 @@ bench_alloc_init() {
 		[ -n "$lib" ] || continue
 		if [ ! -f "$lib" ]; then
 			ALLOC_OK[i]=0
-			if [ "${ALLOC_NAMES[$i]}" = hakmem ] && [ -z "${HAKMEM_LIB:-}${h:-}" ]; then
-				ALLOC_WHY[i]="HAKMEM_LIB not set and no libhakmem.so built"
+			if [ "${ALLOC_NAMES[$i]}" = hakmem ] && [ -z "${LIBHAKMEM:-}${h:-}" ]; then
+				ALLOC_WHY[i]="LIBHAKMEM not set and no libhakmem.so built"
 			else
 				ALLOC_WHY[i]="$lib not found"
 			fi

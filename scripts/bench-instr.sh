@@ -11,7 +11,7 @@
 #             loop = (2 * (S1(N) - S1(0)) - (S2(N) - S2(0))) / N exactly.
 #   instr/pair = (A(N) - A(0)) / N - loop
 # N defaults to 1M (INSTR_N). Startup and the ring fill and teardown cancel
-# in A(N) - A(0). Environment: as scripts/bench.sh (HAKMEM_LIB, BENCH_OUT,
+# in A(N) - A(0). Environment: as scripts/bench.sh (LIBHAKMEM, BENCH_OUT,
 # CC, BENCH = workload name filter). Writes $BENCH_OUT/instr.md and .csv.
 set -eu
 

@@ -3,7 +3,7 @@
 # bench.sh: run the benchmark suite under glibc, hakmem and the peers.
 #
 # Environment (all optional):
-#   HAKMEM_LIB  libhakmem.so to preload (reported missing when absent)
+#   LIBHAKMEM  libhakmem.so to preload (reported missing when absent)
 #   BENCH_OUT   output folder (build/bench)
 #   RUNS        interleaved runs per benchmark (3; multi-thread ones take at
 #               least 10 unless QUICK=1)

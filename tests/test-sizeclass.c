@@ -166,41 +166,45 @@ START_TEST(test_span_geometry)
 }
 END_TEST
 
-START_TEST(test_div_magic)
+/* q(off) = rotr64(off * div_inv, div_shift), as span_block_index does it. */
+static uint64_t div_q(const struct class_info *ci, uint64_t off)
+{
+	return rotr64(off * ci->div_inv, ci->div_shift);
+}
+
+START_TEST(test_div_inverse)
 {
 	unsigned int c;
 
 	for (c = 0; c < NUM_CLASSES; c++) {
 		const struct class_info *ci = &class_info[c];
-		uint64_t size = ci->size, magic = ci->div_magic;
+		uint64_t size = ci->size, odd = size >> ci->div_shift;
 		uint64_t span = (uint64_t)ci->nslabs * SLAB_SIZE, off, q;
 
-		ck_assert_uint_eq(magic, ((1ULL << DIV_SHIFT) + size - 1) / size);
-		/* Every block offset in the span divides exactly. */
+		/* size = odd << shift, and div_inv inverts odd mod 2^64. */
+		ck_assert_uint_eq(odd & 1, 1);
+		ck_assert_uint_eq(odd << ci->div_shift, size);
+		ck_assert_uint_eq(odd * ci->div_inv, 1);
+		/* Every block offset in the span gives its index. */
 		for (off = 0, q = 0; off < span; off += size, q++)
-			if (((off * magic) >> DIV_SHIFT) != q)
+			if (div_q(ci, off) != q)
 				ck_abort_msg("class %u: %llu / %llu wrong", c,
 					     (unsigned long long)off, (unsigned long long)size);
-		/* One past the last block too (used for "not carved"). */
-		ck_assert_uint_eq(((span / size) * size * magic) >> DIV_SHIFT, span / size);
-		/* Non-multiples are detected: sampled in every block, and
-		 * exhaustively in the first and last blocks. */
+		/* Non-multiples give an index past any span: sampled in every
+		 * block, exhaustively in the first and last blocks. */
 		for (off = 0; off < span; off += size) {
 			uint64_t r, step = size > 64 ? size / 7 : 1;
 
-			for (r = 1; r < size; r += (off == 0 || off + size >= span) ? 1 : step) {
-				uint64_t o = off + r, qq = (o * magic) >> DIV_SHIFT;
-
-				if (qq * size == o)
+			for (r = 1; r < size; r += (off == 0 || off + size >= span) ? 1 : step)
+				if (div_q(ci, off + r) < SS_SIZE)
 					ck_abort_msg("class %u: offset %llu taken for a block start",
-						     c, (unsigned long long)o);
-				if (qq != o / size)
-					ck_abort_msg("class %u: %llu / %llu = %llu, not %llu", c,
-						     (unsigned long long)o, (unsigned long long)size,
-						     (unsigned long long)qq,
-						     (unsigned long long)(o / size));
-			}
+						     c, (unsigned long long)(off + r));
 		}
+		/* Offsets below the span start (wrapped) are rejected too. */
+		for (off = 1; off < 4 * size; off += 8)
+			if (div_q(ci, (uint64_t)0 - off) < SS_SIZE)
+				ck_abort_msg("class %u: negative offset %llu accepted", c,
+					     (unsigned long long)off);
 	}
 }
 END_TEST
@@ -218,7 +222,8 @@ START_TEST(test_span_block_index_fake)
 		memset(&s, 0, sizeof(s));
 		s.start = start;
 		s.block_size = class_info[c].size;
-		s.div_magic = class_info[c].div_magic;
+		s.div_inv = class_info[c].div_inv;
+		s.div_shift = (uint8_t)class_info[c].div_shift;
 		s.capacity = class_info[c].blocks;
 		s.carved = s.capacity > 3 ? s.capacity - 2 : s.capacity;
 		for (i = 0; i < (long)s.capacity; i++) {
@@ -251,7 +256,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_tiny_lut_vs_formula);
 	tcase_add_test(tc, test_waste);
 	tcase_add_test(tc, test_span_geometry);
-	tcase_add_test(tc, test_div_magic);
+	tcase_add_test(tc, test_div_inverse);
 	tcase_add_test(tc, test_span_block_index_fake);
 	suite_add_tcase(s, tc);
 	return s;

@@ -91,7 +91,8 @@ static void check_span_geometry(unsigned int cls, struct span *s)
 	ck_assert_uint_eq(s->cls, cls);
 	ck_assert_uint_eq(s->nslabs, ci->nslabs);
 	ck_assert_uint_eq(s->block_size, ci->size);
-	ck_assert_uint_eq(s->div_magic, ci->div_magic);
+	ck_assert_uint_eq(s->div_inv, ci->div_inv);
+	ck_assert_uint_eq(s->div_shift, ci->div_shift);
 	ck_assert_uint_eq(s->state, SPAN_ACTIVE);
 	ck_assert_uint_eq(s->used, 0);
 	ck_assert_uint_eq(s->carved, 0);

@@ -153,7 +153,8 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 	s->used = 0;
 	s->carved = 0;
 	s->start = start;
-	s->div_magic = ci->div_magic;
+	s->div_inv = ci->div_inv;
+	s->div_shift = (uint8_t)ci->div_shift;
 	s->block_size = ci->size;
 	s->capacity = (uint32_t)((end - start) / ci->size);
 	s->span_bytes = (uintptr_t)s->capacity * ci->size;
@@ -182,7 +183,7 @@ void pool_release_span(struct span *s)
 	s->capacity = 0;
 	s->span_bytes = 0;
 	s->block_size = 0;
-	s->div_magic = 0;
+	s->div_inv = 0;
 	s->free = NULL;
 	stat_global_add(STAT_SLABS_IN_USE, -(int64_t)n);
 

@@ -84,27 +84,30 @@ enum span_state {
 #define SPAN_BITMAP_WORDS (SPAN_MAX_BLOCKS / 64)
 
 struct span {
-	/* Hot, owner-private: the fast paths touch only these. */
+	/* Hot, owner-private: the fast paths touch only this cache line. */
 	void *free;            /* free list (links encoded with FREELIST_HARDENED) */
 	uint32_t used;         /* see the accounting equation above */
-	uint32_t carved;       /* blocks carved so far (bump pointer) */
+	uint32_t carved;       /* blocks carved so far (bump pointer); 0: no blocks */
 	uintptr_t start;       /* address of block 0 */
-	uint64_t div_magic;    /* class_info[cls].div_magic */
-	uint32_t block_size;
-	uint32_t capacity;     /* blocks in this span */
+	uint64_t div_inv;      /* class_info[cls].div_inv */
 	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
 	struct heap *owner;    /* relaxed atomic: read by every free */
-	uintptr_t remote;      /* atomic: remote-free list | flags */
-	/* Cold. */
-	struct dlist link;     /* partial/full/abandoned list (by its lock) */
-	struct span *notify_next; /* notified list (owner's notify_lock) */
-	uint64_t key;          /* FREELIST_HARDENED: per-span random key */
+	uint32_t block_size;
+	uint8_t div_shift;     /* class_info[cls].div_shift */
 	uint8_t cls;
 	uint8_t nslabs;
 	uint8_t state;         /* enum span_state */
+	uint32_t capacity;     /* blocks in this span */
 	uint8_t index;         /* slab index within the superslab */
-	uint32_t kept_empty;   /* counted in the heap's empty reserve */
-};
+	uint8_t kept_empty;    /* counted in the heap's empty reserve */
+	/* Second cache line: written by other threads and slow paths. */
+	uintptr_t remote __attribute__((aligned(64))); /* atomic: remote list | flags */
+	struct dlist link;     /* partial/full/abandoned list (by its lock) */
+	struct span *notify_next; /* notified list (owner's notify_lock) */
+	uint64_t key;          /* FREELIST_HARDENED: per-span random key */
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct span) == 128, "span descriptors index by shift");
 
 struct superslab {
 	struct span spans[SLABS_PER_SS];
@@ -134,6 +137,14 @@ static always_inline struct superslab *ss_of(uintptr_t addr)
 	return (struct superslab *)(addr & ~SS_MASK);
 }
 
+/* The descriptor of the slab holding addr (of a span's first slab, or a
+ * tail slab whose descriptor has carved == 0). */
+static always_inline struct span *slab_of(struct superslab *ss, uintptr_t addr)
+{
+	return &ss->spans[(addr & SS_MASK) >> SLAB_SHIFT];
+}
+
+/* The span holding addr. */
 static always_inline struct span *span_of(struct superslab *ss, uintptr_t addr)
 {
 	unsigned int idx = (unsigned int)((addr & SS_MASK) >> SLAB_SHIFT);
@@ -143,14 +154,14 @@ static always_inline struct span *span_of(struct superslab *ss, uintptr_t addr)
 
 /*
  * Block index of addr within its span, or -1 when addr is not the start of
- * a block that has been carved (interior pointer, metadata, free slab).
+ * a block that has been carved (interior pointer, metadata, free slab, or
+ * the descriptor of a span's tail slab).
  */
 static always_inline long span_block_index(const struct span *s, uintptr_t addr)
 {
-	uintptr_t off = addr - s->start;
-	uint64_t q = ((uint64_t)off * s->div_magic) >> DIV_SHIFT;
+	uint64_t q = rotr64((uint64_t)(addr - s->start) * s->div_inv, s->div_shift);
 
-	if (unlikely(q * s->block_size != off || q >= s->carved))
+	if (unlikely(q >= s->carved))
 		return -1;
 	return (long)q;
 }
@@ -163,16 +174,25 @@ enum reg_kind {
 	REG_BIG_TAIL = 3,   /* later pieces */
 };
 
-extern uint8_t *reg_map;
-extern uintptr_t reg_entries;  /* 0 until the registry is reserved */
+struct registry {
+	uintptr_t entries;   /* 0 until the map is reserved */
+	uint8_t *map;        /* one enum reg_kind per SS_SIZE of address space */
+};
+extern struct registry registry;
 
+/*
+ * The map pointer and its size are written once, at init, before any
+ * pointer they describe exists; entries change under registry_lock and are
+ * read with relaxed loads.  This is two loads and a compare on the fast
+ * path.
+ */
 static always_inline unsigned int registry_kind(uintptr_t addr)
 {
 	uintptr_t idx = addr >> SS_SHIFT;
 
-	if (unlikely(idx >= atomic_load_relaxed(&reg_entries)))
+	if (unlikely(idx >= atomic_load_relaxed(&registry.entries)))
 		return REG_NONE;
-	return atomic_load_relaxed(&reg_map[idx]);
+	return atomic_load_relaxed(&atomic_load_relaxed(&registry.map)[idx]);
 }
 
 int registry_init(void);
