@@ -47,6 +47,7 @@ static int64_t dead_remote_frees, dead_foreign_frees;
 #endif
 
 static uint64_t last_maintenance_ms;
+static uint32_t maintenance_running;
 
 /* Carve at most this many bytes' worth of blocks per slow-path trip. */
 #define CARVE_BYTES 4096u
@@ -775,16 +776,50 @@ void heap_maintenance(int force)
 	uint64_t last = atomic_load_relaxed(&last_maintenance_ms);
 	uint64_t decay = hak_option(OPT_DECAY_MS);
 
+	uint32_t idle = 0;
+
 	if (!force && now - last < (decay / 4 ? decay / 4 : 1))
 		return;
 	if (!force && !atomic_cas_acq_rel(&last_maintenance_ms, &last, now))
 		return;
 	if (force)
 		atomic_store_relaxed(&last_maintenance_ms, now);
+	/* One pass at a time; releasing spans below may ask for another. */
+	if (!atomic_cas_acq_rel(&maintenance_running, &idle, 1))
+		return;
 	abandoned_reclaim();
 	shared_heap_trim();
 	pool_decay(now, force);
 	big_decay(now, force);
+	atomic_store_release(&maintenance_running, 0);
+}
+
+#if IS_ENABLED(CONFIG_PURGE_THREAD)
+static void *purge_thread(void *arg)
+{
+	for (;;) {
+		uint64_t decay = hak_option(OPT_DECAY_MS);
+
+		os_sleep_ms(decay / 2 ? decay / 2 : 1);
+		heap_maintenance(0);
+	}
+	return arg;
+}
+#endif
+
+void heap_start_purge_thread(void)
+{
+#if IS_ENABLED(CONFIG_PURGE_THREAD)
+	pthread_t t;
+	pthread_attr_t attr;
+
+	if (pthread_attr_init(&attr))
+		return;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_create(&t, &attr, purge_thread, NULL);
+	pthread_attr_destroy(&attr);
+#endif
 }
 
 /* ------------------------------------------------------------------ */

@@ -191,6 +191,9 @@ void *shared_heap_alloc(unsigned int cls);
 void heap_thread_exit(void *heap);
 /* Runs decay and reclaim when due (force: now, everything). */
 void heap_maintenance(int force);
+/* CONFIG_PURGE_THREAD: starts the thread that runs maintenance when the
+ * program is idle. */
+void heap_start_purge_thread(void);
 uint64_t heap_random(void);
 uint64_t heap_coarse_now_ms(void);
 void heap_prewarm(struct heap *h);

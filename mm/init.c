@@ -93,10 +93,13 @@ static void stats_at_exit(void)
  */
 __attribute__((constructor(101))) static void hak_constructor(void)
 {
-	hak_init();
+	if (hak_init())
+		return;
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (IS_ENABLED(CONFIG_STATS))
 		atexit(stats_at_exit);
+	if (IS_ENABLED(CONFIG_PURGE_THREAD))
+		heap_start_purge_thread();
 }
 
 /* ---- Errors. */

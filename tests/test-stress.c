@@ -14,7 +14,7 @@
  * slabs whose owner is gone.  Each worker also churns a private batch
  * (same-thread frees).
  *
- * Runtime: a few seconds on 2 cores; HAKMEM_STRESS_ITERS sets the
+ * Runtime: a few seconds on 2 cores; TEST_STRESS_ITERS sets the
  * operations per thread and round (default 20000), e.g. lower under
  * qemu-aarch64.
  */
@@ -248,7 +248,7 @@ static void *worker(void *arg)
 
 START_TEST(test_stress)
 {
-	const char *env = getenv("HAKMEM_STRESS_ITERS");
+	const char *env = getenv("TEST_STRESS_ITERS");
 	if (env && *env)
 		iters = strtoul(env, NULL, 10);
 	struct hak_stats a, b;

@@ -209,6 +209,7 @@ void pool_release_span(struct span *s)
 		}
 	}
 	hak_unlock(&pool_lock);
+	heap_maintenance(0);    /* rate-limited decay check */
 }
 
 void pool_decay(uint64_t now_ms, int force)
