@@ -71,9 +71,13 @@ static void cache_take(struct big_header *h)
 	stat_global_add(STAT_BIG_CACHED, -1);
 }
 
+/*
+ * The smallest cached mapping that holds map_size bytes and is at most
+ * twice that: a reused mapping may be a size class or a few larger.
+ */
 static struct big_header *cache_get(size_t map_size)
 {
-	struct big_header *found = NULL;
+	struct big_header *best = NULL;
 	struct dlist *pos;
 
 	if (!IS_ENABLED(CONFIG_BIGCACHE) || !atomic_load_relaxed(&cached_bytes))
@@ -82,14 +86,14 @@ static struct big_header *cache_get(size_t map_size)
 	for (pos = big_cache.next; pos != &big_cache; pos = pos->next) {
 		struct big_header *h = dlist_entry(pos, struct big_header, link);
 
-		if (h->map_size == map_size) {
-			cache_take(h);
-			found = h;
-			break;
-		}
+		if (h->map_size >= map_size && h->map_size / 2 <= map_size &&
+		    (!best || h->map_size < best->map_size))
+			best = h;
 	}
+	if (best)
+		cache_take(best);
 	hak_unlock(&big_lock);
-	return found;
+	return best;
 }
 
 static void big_unmap(struct big_header *h)
@@ -127,6 +131,7 @@ void *big_alloc(size_t size, size_t align)
 		}
 		h = p;
 		h->fresh = 1;
+		h->map_size = map_size;
 		if (guard && os_protect_none((char *)p + map_size - guard, guard))
 			hak_fatal("cannot protect big-block guard", p);
 		if (hak_option(OPT_THP_MB) && map_size >= (hak_option(OPT_THP_MB) << 20))
@@ -135,9 +140,8 @@ void *big_alloc(size_t size, size_t align)
 		h->fresh = 0;
 	}
 	h->magic = BIG_LIVE;
-	h->map_size = map_size;
 	h->user = (uintptr_t)h + offset;
-	h->usable = map_size - guard - offset;
+	h->usable = h->map_size - guard - offset;
 	dlist_init(&h->link);
 	stat_global_add(STAT_BIG_IN_USE, 1);
 	return (void *)h->user;
