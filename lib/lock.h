@@ -2,7 +2,8 @@
 /*
  * Global locks.  A thin layer over pthread mutexes (which never allocate)
  * that counts acquisitions and contended acquisitions with
- * CONFIG_LOCK_STATS, and that fork handling can take and reset as a set.
+ * CONFIG_LOCK_STATS, and that the fork handlers take in order before
+ * fork and release after it, in the parent and in the child alike.
  * Every lock is declared with its rank in the lock order of
  * mm/superslab/superslab.h.
  */
@@ -51,12 +52,5 @@ static inline void hak_unlock(struct hak_lock *l)
 	pthread_mutex_unlock(&l->mutex);
 }
 
-/* In a fork child: the lock is held by the forking thread; start afresh. */
-static inline void hak_lock_reset(struct hak_lock *l)
-{
-	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-
-	l->mutex = fresh;
-}
 
 #endif

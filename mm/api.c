@@ -71,6 +71,7 @@ static always_inline void *handed_out(void *p, size_t n, int zeroed)
 {
 	if (IS_ENABLED(CONFIG_VALGRIND) && p)
 		vg_block_alloc(p, n, zeroed);
+	heap_trace(p, n, 0);
 	return p;
 }
 
@@ -191,6 +192,7 @@ static always_inline void free_impl(void *p)
 {
 	struct span *s = block_span_fast((uintptr_t)p);
 
+	heap_trace(p, 0, TRACE_FREE);
 	if (likely(s)) {
 		heap_free_block(s, p);
 		if (IS_ENABLED(CONFIG_VALGRIND))
@@ -267,8 +269,10 @@ HAKMEM_API void *hak_realloc(void *ptr, size_t size)
 			return ptr;
 	} else if (registry_kind((uintptr_t)ptr - 1) == REG_BIG_HEAD &&
 		   (old = big_usable_size(ptr)) != 0) {
-		if (size > POOL_MAX_SIZE && (size > old / 2 || size <= old) &&
-		    big_resize(ptr, size))
+		/* Keep the mapping while the new size uses more than half of
+		 * it; grow it in place (mremap, no move) when it can. */
+		if (size > POOL_MAX_SIZE && size > old / 2 &&
+		    (size <= old || big_resize(ptr, size)))
 			return ptr;
 	} else {
 		hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? "foreign realloc"
@@ -382,15 +386,19 @@ HAKMEM_API int hak_malloc_trim(size_t pad)
 	return after < before;
 }
 
+/*
+ * arena: bytes mapped from the OS; in_use: bytes in slabs that spans own
+ * plus bytes of live big blocks' mappings; big: the latter alone.
+ */
 static void mallinfo_figures(size_t *arena, size_t *in_use, size_t *big, size_t *nbig)
 {
 	int64_t v[STAT_COUNT];
 
 	stats_snapshot(v);
 	*arena = (size_t)v[STAT_BYTES_MAPPED];
-	*in_use = (size_t)v[STAT_SLABS_IN_USE] * SLAB_SIZE;
+	*big = (size_t)v[STAT_BIG_BYTES];
+	*in_use = (size_t)v[STAT_SLABS_IN_USE] * SLAB_SIZE + *big;
 	*nbig = (size_t)v[STAT_BIG_IN_USE];
-	*big = *arena > *in_use ? *arena - *in_use : 0;
 }
 
 HAKMEM_API struct mallinfo2 hak_mallinfo2(void)

@@ -29,6 +29,7 @@ static struct heap creating_heap = HEAP_STATIC_INIT(HEAP_CREATING);
 static struct heap shared_heap = HEAP_STATIC_INIT(HEAP_SHARED);
 static struct hak_lock shared_lock = HAK_LOCK_INIT("shared-heap");
 static int shared_ready;
+static uint64_t shared_calls;    /* shared_lock */
 
 static struct hak_lock heaps_lock = HAK_LOCK_INIT("heaps");
 static struct heap *all_heaps;    /* heaps_lock */
@@ -173,6 +174,28 @@ void heap_debug_free(struct span *s, void *p)
 		memset(p, FILL_FREE, s->block_size);
 }
 
+void span_check(const struct span *s)
+{
+	if (!IS_ENABLED(CONFIG_DEBUG_ASSERT))
+		return;
+	if (s->used > s->carved || s->carved > s->capacity || s->cls >= NUM_CLASSES ||
+	    s->block_size != class_info[s->cls].size)
+		hak_fatal("span invariant broken", s);
+	if (IS_ENABLED(CONFIG_DEBUG_INTEGRITY)) {
+		uint32_t n = 0;
+		void *b = s->free;
+
+		while (b) {
+			if (span_block_index(s, (uintptr_t)b) < 0 || ++n > s->carved)
+				hak_fatal("free list corrupt at", b);
+			vg_mem_defined(b, sizeof(void *));
+			b = link_encode(s, b, *(void **)b);
+		}
+		if (s->used != s->carved - n)
+			hak_fatal("span accounting broken", s);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Span operations (owner) */
 
@@ -200,7 +223,8 @@ static void span_carve(struct span *s)
 	if (n > s->capacity - s->carved)
 		n = s->capacity - s->carved;
 	base = s->start + (uintptr_t)s->carved * size;
-	s->carved += n;
+	/* Remote frees read carved (span_block_index) while it grows. */
+	atomic_store_relaxed(&s->carved, s->carved + n);
 	if (IS_ENABLED(CONFIG_RANDOM_CARVE) && n > 2) {
 		/* Link the batch in a random order: a random start and a
 		 * stride coprime with n visit every block once. */
@@ -430,8 +454,10 @@ static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
 		atomic_store_relaxed(&s->owner, h);
 	}
 	hak_unlock(&abandoned_lock);
-	if (s)
+	if (s) {
 		span_collect(s);
+		span_check(s);
+	}
 	return s;
 }
 
@@ -480,6 +506,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 			if (s->free)
 				break;
 			/* Exhausted: detach unless a remote free just came. */
+			span_check(s);
 			if (span_detach(h, s) < 0)
 				continue;
 		}
@@ -500,6 +527,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 /* Called when a local free left the span with no block in use. */
 void heap_free_local_slow(struct heap *h, struct span *s)
 {
+	span_check(s);
 	if (s == h->current[s->cls] || s->state != SPAN_ACTIVE || s->kept_empty)
 		return;
 	if (h->kind == HEAP_LIVE && h->empty_kept < h->reserve_limit) {
@@ -522,6 +550,7 @@ void heap_free_local_slow(struct heap *h, struct span *s)
 
 void *shared_heap_alloc(unsigned int cls)
 {
+	uint64_t calls;
 	void *p;
 
 	if (hak_init() != 0) {
@@ -535,7 +564,11 @@ void *shared_heap_alloc(unsigned int cls)
 		atomic_store_release(&shared_ready, 1);
 	}
 	p = heap_alloc(&shared_heap, cls);
+	calls = ++shared_calls;
 	hak_unlock(&shared_lock);
+	/* Every call here is a locked call: check the decay now and then. */
+	if (calls % MAINTENANCE_EVERY == 0)
+		heap_maintenance(0);
 	return p;
 }
 
@@ -620,10 +653,32 @@ static void abandon_span(struct span *s)
 	hak_unlock(&abandoned_lock);
 }
 
+/*
+ * A fork child's copy of a span whose owner thread did not survive: that
+ * thread may have stopped inside a fast path, between popping or pushing a
+ * block and updating `used`.  Recount `used` from the free list (the block
+ * such a malloc was taking is never handed out in the child).
+ */
+static void span_recount(struct span *s)
+{
+	uint32_t n = 0;
+	void *b = s->free;
+
+	while (b && n < s->carved) {
+		n++;
+		vg_mem_defined(b, sizeof(void *));
+		b = link_encode(s, b, *(void **)b);
+	}
+	s->used = s->carved - n;
+}
+
 /* Owner: gives back a span it no longer wants (empty: to the pool). */
-static void span_retire(struct span *s)
+static void span_retire(struct span *s, int orphaned)
 {
 	span_collect(s);
+	if (orphaned)
+		span_recount(s);
+	span_check(s);
 	if (s->used == 0)
 		pool_release_span(s);
 	else
@@ -677,12 +732,12 @@ static void heap_release_all(struct heap *h)
 
 		h->current[c] = &empty_span;
 		if (s != &empty_span)
-			span_retire(s);
+			span_retire(s, 0);
 		while ((pos = h->partial[c].next) != &h->partial[c]) {
 			s = dlist_entry(pos, struct span, link);
 			dlist_del(&s->link);
 			s->kept_empty = 0;
-			span_retire(s);
+			span_retire(s, 0);
 		}
 	}
 	h->empty_kept = 0;
@@ -933,21 +988,65 @@ void heaps_fork_parent(void)
 	hak_unlock(&shared_lock);
 }
 
+struct orphans {
+	struct heap *me;
+	struct dlist list;
+};
+
+/*
+ * Fork child: a span whose owner thread did not survive.  The dead
+ * thread's own lists may have been caught mid-update, so they are not
+ * walked; the spans are found from the superslabs instead.
+ */
+static void collect_orphan(struct span *s, void *arg)
+{
+	struct orphans *o = arg;
+	struct heap *h = owner_heap(s);
+
+	if (s->state == SPAN_ABANDONED || s->state == SPAN_FREE)
+		return;
+	if (h == o->me || h == &shared_heap)
+		return;
+	if (h && h->kind != HEAP_LIVE)
+		return;
+	atomic_store_relaxed(&s->remote, atomic_load_relaxed(&s->remote) & ~SPAN_REMOTE_DETACHED);
+	atomic_store_relaxed(&s->owner, (struct heap *)NULL);
+	s->state = SPAN_ACTIVE;
+	s->notify_next = NULL;
+	s->kept_empty = 0;
+	dlist_init(&s->link);
+	dlist_add_tail(&o->list, &s->link);
+}
+
 void heaps_fork_child(void)
 {
 	struct heap *h, *me = tls_heap;
+	struct orphans o;
 
-	hak_lock_reset(&abandoned_lock);
-	for (h = all_heaps; h; h = h->all_next)
-		hak_lock_reset(&h->notify_lock);
-	hak_lock_reset(&heaps_lock);
-	hak_lock_reset(&shared_lock);
-	/* Threads other than the forking one did not survive: abandon what
-	 * their heaps hold so this process can adopt it. */
+	/* The forking thread took every lock in prepare and is the one
+	 * thread of the child, so it releases them as the parent does. */
+	heaps_fork_parent();
+	/* A maintenance pass another thread was running did not survive. */
+	atomic_store_relaxed(&maintenance_running, 0);
+
+	/* Threads other than the forking one did not survive: their spans
+	 * are recounted and abandoned, so this process can adopt them. */
+	o.me = me;
+	dlist_init(&o.list);
+	pool_for_each_span(collect_orphan, &o);
+	while (!dlist_empty(&o.list)) {
+		struct span *s = dlist_entry(o.list.next, struct span, link);
+
+		dlist_del(&s->link);
+		span_retire(s, 1);
+	}
 	for (h = all_heaps; h; h = h->all_next) {
 		if (h == me || h->kind != HEAP_LIVE)
 			continue;
-		heap_release_all(h);
+		init_lists(h);
+		atomic_store_relaxed(&h->notified, (struct span *)NULL);
+		h->empty_kept = 0;
+		heap_merge_stats(h);
 		h->kind = HEAP_UNUSED;
 		h->free_next = free_heaps;
 		free_heaps = h;

@@ -53,6 +53,14 @@ enum heap_kind {
 
 #define OWNER_DETACHED 1UL
 
+/* CONFIG_DEBUG_TRACE: the last TRACE_ENTRIES calls of a thread. */
+#define TRACE_ENTRIES 4096
+#define TRACE_FREE (1ULL << 63)
+struct trace_event {
+	uintptr_t ptr;
+	uint64_t size;     /* request size; TRACE_FREE set for a free */
+};
+
 struct heap {
 	struct span *current[NUM_CLASSES];
 #if IS_ENABLED(CONFIG_STATS)
@@ -73,11 +81,32 @@ struct heap {
 	uint64_t rng;
 	struct heap *all_next;        /* heaps_lock: every heap ever made */
 	struct heap *free_next;       /* heaps_lock: unused heaps */
+#if IS_ENABLED(CONFIG_DEBUG_TRACE)
+	uint64_t trace_pos;           /* events recorded so far */
+	struct trace_event trace[TRACE_ENTRIES];  /* a ring; read it in a debugger */
+#endif
 };
+
+
 
 extern __thread struct heap *tls_heap __attribute__((tls_model("initial-exec")));
 extern struct heap empty_heap;
 extern struct span empty_span;
+
+/* Records one call in the calling thread's trace ring (CONFIG_DEBUG_TRACE). */
+static always_inline void heap_trace(void *p, size_t size, uint64_t op)
+{
+#if IS_ENABLED(CONFIG_DEBUG_TRACE)
+	struct heap *h = tls_heap;
+
+	if (h->kind == HEAP_LIVE) {
+		struct trace_event *e = &h->trace[h->trace_pos++ & (TRACE_ENTRIES - 1)];
+
+		e->ptr = (uintptr_t)p;
+		e->size = size | op;
+	}
+#endif
+}
 
 /* ---- Free-list links (encoded with CONFIG_FREELIST_HARDENED). */
 static always_inline void *link_encode(const struct span *s, void *at, void *next)
@@ -197,6 +226,12 @@ void heap_start_purge_thread(void);
 uint64_t heap_random(void);
 uint64_t heap_coarse_now_ms(void);
 void heap_prewarm(struct heap *h);
+/*
+ * CONFIG_DEBUG_ASSERT: checks a span's invariants (used <= carved <=
+ * capacity, its class); with CONFIG_DEBUG_INTEGRITY also walks its free
+ * list and checks used == carved - |free|.  Aborts when one fails.
+ */
+void span_check(const struct span *s);
 /* Sums live heaps' counters into out (stats_snapshot). */
 void heaps_collect_stats(int64_t *allocs, int64_t *frees, int64_t *remote, int64_t *foreign);
 /* Counts a remote or foreign free on the calling thread. */

@@ -74,9 +74,11 @@ static void fork_child(void)
 {
 	if (hak_init_state != 2)
 		return;
-	hak_lock_reset(&registry_lock);
-	big_fork_child();
-	hak_lock_reset(&pool_lock);
+	/* This thread took the locks in prepare: it releases them, then
+	 * abandons the heaps of the threads that did not survive. */
+	hak_unlock(&registry_lock);
+	big_fork_parent();
+	hak_unlock(&pool_lock);
 	heaps_fork_child();
 }
 

@@ -25,6 +25,7 @@
 	X(SUPERSLABS_IN_USE, superslabs_in_use, "superslabs with a slab in use")   \
 	X(SUPERSLABS_CACHED, superslabs_cached, "empty superslabs in the LRU")     \
 	X(BIG_IN_USE, big_in_use, "live big blocks")                               \
+	X(BIG_BYTES, big_bytes, "bytes mapped by live big blocks")                 \
 	X(BIG_CACHED, big_cached, "big mappings in BigCache")                      \
 	X(BYTES_MAPPED, bytes_mapped, "bytes mapped from the OS")
 

@@ -67,7 +67,9 @@ run() {
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-tsan_opts="halt_on_error=1:second_deadlock_stack=1:history_size=4"
+# die_after_fork=0: the fork tests start threads in a child of a
+# multi-threaded parent, which TSan refuses by default.
+tsan_opts="halt_on_error=1:second_deadlock_stack=1:history_size=4:die_after_fork=0"
 if [ -f tests/tsan.supp ]; then
 	tsan_opts="$tsan_opts:suppressions=$here/tests/tsan.supp"
 fi

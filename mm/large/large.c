@@ -67,7 +67,7 @@ static struct big_header *header_of(void *p)
 static void cache_take(struct big_header *h)
 {
 	dlist_del(&h->link);
-	cached_bytes -= h->map_size;
+	atomic_store_relaxed(&cached_bytes, cached_bytes - h->map_size);
 	stat_global_add(STAT_BIG_CACHED, -1);
 }
 
@@ -144,6 +144,8 @@ void *big_alloc(size_t size, size_t align)
 	h->usable = h->map_size - guard - offset;
 	dlist_init(&h->link);
 	stat_global_add(STAT_BIG_IN_USE, 1);
+	stat_global_add(STAT_BIG_BYTES, (int64_t)h->map_size);
+	heap_maintenance(0);    /* rate-limited decay check */
 	return (void *)h->user;
 }
 
@@ -178,6 +180,8 @@ void big_free(void *p)
 		return;
 	}
 	stat_global_add(STAT_BIG_IN_USE, -1);
+	stat_global_add(STAT_BIG_BYTES, -(int64_t)h->map_size);
+	heap_maintenance(0);    /* rate-limited decay check */
 	budget = (size_t)hak_option(OPT_BIGCACHE_MB) << 20;
 	if (!IS_ENABLED(CONFIG_BIGCACHE) || h->user != (uintptr_t)h + BIG_HEADER_BYTES ||
 	    h->map_size > budget || hak_option(OPT_DECAY_MS) == 0) {
@@ -197,7 +201,7 @@ void big_free(void *p)
 	h->magic = BIG_CACHED;
 	h->cached_ms = os_now_ms();
 	dlist_add(&big_cache, &h->link);
-	cached_bytes += h->map_size;
+	atomic_store_relaxed(&cached_bytes, cached_bytes + h->map_size);
 	stat_global_add(STAT_BIG_CACHED, 1);
 	hak_unlock(&big_lock);
 }
@@ -220,6 +224,7 @@ void *big_resize(void *p, size_t size)
 	map_round(&new_map);
 	if (registry_resize(h, h->map_size, new_map))
 		return NULL;
+	stat_global_add(STAT_BIG_BYTES, (int64_t)new_map - (int64_t)h->map_size);
 	h->map_size = new_map;
 	h->usable = new_map - offset;
 	return p;
@@ -252,9 +257,4 @@ void big_fork_prepare(void)
 void big_fork_parent(void)
 {
 	hak_unlock(&big_lock);
-}
-
-void big_fork_child(void)
-{
-	hak_lock_reset(&big_lock);
 }

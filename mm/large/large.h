@@ -8,8 +8,10 @@
  * (base, base + SS_SIZE], so base == (ptr - 1) & ~SS_MASK.  The header
  * records the offset, which is how aligned big blocks keep their start.
  *
- * BigCache keeps freed mappings by size class (4 per doubling), up to a
- * byte budget, oldest evicted first; cached mappings stay registered and
+ * Mapping sizes are rounded to 4 classes per doubling.  BigCache keeps
+ * freed mappings on one list, newest first, up to a byte budget (the
+ * oldest are evicted), and hands back the smallest one that holds a
+ * request within a factor of two; cached mappings stay registered and
  * marked, so a double free of a cached block is caught.  Mappings older
  * than the decay time are unmapped.
  *
@@ -36,6 +38,5 @@ int big_is_fresh(void *p);
 void big_decay(uint64_t now_ms, int force);
 void big_fork_prepare(void);
 void big_fork_parent(void);
-void big_fork_child(void);
 
 #endif

@@ -17,11 +17,15 @@ struct hak_lock pool_lock = HAK_LOCK_INIT("pool");
 
 /* pool_lock: superslabs with at least one free usable slab. */
 static struct dlist ss_partial = { &ss_partial, &ss_partial };
+/* pool_lock: every mapped superslab. */
+static struct dlist ss_all = { &ss_all, &ss_all };
 /* pool_lock: empty superslabs, most recently emptied first. */
 static struct dlist ss_lru = { &ss_lru, &ss_lru };
 static unsigned int lru_count;
 
 #define SLAB0_BIT 1ULL
+/* Cached superslabs kept committed (ready for reuse without page faults). */
+#define LRU_COMMITTED 4
 /* Largest class that may use the short slab 0 (keeps alignment <= 4 KiB). */
 #define SLAB0_MAX_BLOCK 4096u
 
@@ -62,11 +66,13 @@ static struct superslab *ss_map_new(void)
 	    os_protect_none((char *)p + SS_META_BYTES, SS_GUARD_BYTES))
 		hak_fatal("cannot protect superslab guard", p);
 	ss_setup(ss);
+	dlist_add(&ss_all, &ss->all_link);
 	return ss;
 }
 
 static void ss_unmap(struct superslab *ss)
 {
+	dlist_del(&ss->all_link);
 	registry_unmap(ss, SS_SIZE);
 }
 
@@ -203,6 +209,13 @@ void pool_release_span(struct span *s)
 			ss->cached_since_ms = heap_coarse_now_ms();
 			dlist_add(&ss_lru, &ss->pool_link);
 			lru_count++;
+			/* Only the first few cached superslabs stay committed;
+			 * the rest keep their address space but give their
+			 * pages back now, so a mass free lowers RSS at once. */
+			if (lru_count > LRU_COMMITTED &&
+			    !os_decommit((char *)ss + SS_RESERVED_BYTES,
+					 SS_SIZE - SS_RESERVED_BYTES))
+				ss->decommitted = 1;
 			stat_global_add(STAT_SUPERSLABS_CACHED, 1);
 		} else {
 			ss_unmap(ss);
@@ -226,6 +239,27 @@ void pool_decay(uint64_t now_ms, int force)
 		lru_count--;
 		stat_global_add(STAT_SUPERSLABS_CACHED, -1);
 		ss_unmap(ss);
+	}
+	hak_unlock(&pool_lock);
+}
+
+void pool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg)
+{
+	struct dlist *pos;
+	unsigned int i;
+
+	hak_lock(&pool_lock);
+	for (pos = ss_all.next; pos != &ss_all; pos = pos->next) {
+		struct superslab *ss = dlist_entry(pos, struct superslab, all_link);
+
+		if (ss->in_lru)
+			continue;
+		for (i = 0; i < SLABS_PER_SS; i++) {
+			uint64_t bit = 1ULL << i;
+
+			if ((ss->usable_mask & bit) && !(ss->free_mask & bit) && ss->head[i] == i)
+				fn(&ss->spans[i], arg);
+		}
 	}
 	hak_unlock(&pool_lock);
 }

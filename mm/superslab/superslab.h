@@ -115,6 +115,7 @@ struct superslab {
 	uint64_t free_mask;           /* pool_lock: bit i = slab i is free */
 	uint64_t usable_mask;         /* slabs that may hold blocks */
 	struct dlist pool_link;       /* pool_lock: partial or LRU list */
+	struct dlist all_link;        /* pool_lock: every mapped superslab */
 	uint64_t cached_since_ms;     /* pool_lock: when it entered the LRU */
 	uint32_t first_offset;        /* bytes of metadata (+ guard) */
 	uint8_t in_lru;
@@ -161,7 +162,9 @@ static always_inline long span_block_index(const struct span *s, uintptr_t addr)
 {
 	uint64_t q = rotr64((uint64_t)(addr - s->start) * s->div_inv, s->div_shift);
 
-	if (unlikely(q >= s->carved))
+	/* carved only grows while the span holds blocks: any value another
+	 * thread reads covers the block it is freeing. */
+	if (unlikely(q >= atomic_load_relaxed(&s->carved)))
 		return -1;
 	return (long)q;
 }
@@ -213,6 +216,11 @@ int registry_resize(void *addr, size_t old_size, size_t new_size);
 struct span *pool_acquire_span(unsigned int cls, struct heap *owner);
 /* Gives an empty span back to the pool. */
 void pool_release_span(struct span *s);
+/*
+ * Calls fn for every span that holds blocks (not free, not cached), under
+ * pool_lock; fn must take no lock.  For the fork child's scan.
+ */
+void pool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg);
 /* Releases cached superslabs older than the decay time (all with force). */
 void pool_decay(uint64_t now_ms, int force);
 
