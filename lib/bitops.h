@@ -55,4 +55,31 @@ static inline int find_bit_run(uint64_t map, unsigned int n)
 	return m ? (int)ffs64_index(m) : -1;
 }
 
+/*
+ * Start of the shortest run of set bits in map that is at least n long
+ * (the first such on a tie), or -1; *len receives its length.  Best fit
+ * keeps long runs of free slabs for spans that need them.
+ */
+static inline int find_best_bit_run(uint64_t map, unsigned int n, unsigned int *len)
+{
+	int best = -1;
+	unsigned int best_len = 65;
+
+	while (map) {
+		unsigned int start = ffs64_index(map);
+		uint64_t rest = map >> start;
+		unsigned int run = ~rest ? ffs64_index(~rest) : 64 - start;
+
+		if (run >= n && run < best_len) {
+			best = (int)start;
+			best_len = run;
+			if (run == n)
+				break;
+		}
+		map &= ~bit_run_mask(start, run);
+	}
+	*len = best_len;
+	return best;
+}
+
 #endif

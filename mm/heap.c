@@ -50,6 +50,8 @@ static int64_t dead_remote_frees, dead_foreign_frees;
 static uint64_t last_maintenance_ms;
 static uint32_t maintenance_running;
 
+/* Slabs of empty reserve per unit of HAKMEM_HEAP_RESERVE. */
+#define RESERVE_SLABS 4
 /* Carve at most this many bytes' worth of blocks per slow-path trip. */
 #define CARVE_BYTES 4096u
 #define MAINTENANCE_EVERY 64u
@@ -433,7 +435,7 @@ static void span_unkeep(struct heap *h, struct span *s)
 {
 	if (s->kept_empty) {
 		s->kept_empty = 0;
-		h->empty_kept--;
+		h->empty_kept -= s->nslabs;
 		if (IS_ENABLED(CONFIG_ADAPTIVE))
 			h->reacquired++;
 	}
@@ -530,9 +532,12 @@ void heap_free_local_slow(struct heap *h, struct span *s)
 	span_check(s);
 	if (s == h->current[s->cls] || s->state != SPAN_ACTIVE || s->kept_empty)
 		return;
-	if (h->kind == HEAP_LIVE && h->empty_kept < h->reserve_limit) {
+	/* The reserve is counted in slabs: RESERVE_SLABS per reserved span,
+	 * so a heap keeps a few small spans or one or two big ones. */
+	if (h->kind == HEAP_LIVE &&
+	    h->empty_kept + s->nslabs <= h->reserve_limit * RESERVE_SLABS) {
 		s->kept_empty = 1;
-		h->empty_kept++;
+		h->empty_kept += s->nslabs;
 		return;
 	}
 	dlist_del(&s->link);
@@ -951,7 +956,7 @@ void heap_trim_thread(void)
 			pos = pos->next;
 			if (s->kept_empty) {
 				s->kept_empty = 0;
-				h->empty_kept--;
+				h->empty_kept -= s->nslabs;
 				dlist_del(&s->link);
 				pool_release_span(s);
 			}

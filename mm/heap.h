@@ -26,7 +26,8 @@
  *   - h->current[c] is &empty_span or an ACTIVE span of class c;
  *   - every other ACTIVE span of h is on h->partial[c];
  *   - every FULL/NOTIFIED span of h is on h->full;
- *   - h->empty_kept == number of spans on partial lists with kept_empty.
+ *   - h->empty_kept == slabs of the spans on partial lists with kept_empty,
+ *     at most reserve_limit * RESERVE_SLABS (4).
  *
  * Locks: heap->notify_lock and the shared heap's lock; see the lock order
  * in mm/superslab/superslab.h.

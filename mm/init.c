@@ -80,6 +80,9 @@ static void fork_child(void)
 	big_fork_parent();
 	hak_unlock(&pool_lock);
 	heaps_fork_child();
+	/* Threads do not survive fork: the child needs its own purge thread. */
+	if (IS_ENABLED(CONFIG_PURGE_THREAD))
+		heap_start_purge_thread();
 }
 
 static void stats_at_exit(void)

@@ -99,16 +99,23 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 	uint64_t exclude = (n == 1 && ci->size <= SLAB0_MAX_BLOCK) ? 0 : SLAB0_BIT;
 	struct superslab *ss = NULL;
 	struct dlist *pos;
+	unsigned int best_len = 65;
 	int first = -1;
 
 	hak_lock(&pool_lock);
+	/* Best fit over the superslabs with free slabs: the shortest free
+	 * run that holds the span, so long runs stay for long spans. */
 	for (pos = ss_partial.next; pos != &ss_partial; pos = pos->next) {
 		struct superslab *cand = dlist_entry(pos, struct superslab, pool_link);
+		unsigned int len;
+		int at = find_best_bit_run(cand->free_mask & ~exclude, n, &len);
 
-		first = find_bit_run(cand->free_mask & ~exclude, n);
-		if (first >= 0) {
+		if (at >= 0 && len < best_len) {
 			ss = cand;
-			break;
+			first = at;
+			best_len = len;
+			if (len == n)
+				break;
 		}
 	}
 	if (!ss) {
