@@ -73,10 +73,10 @@ def cmd_randconfig(seed=None):
             continue
         if sym.orig_type in (kconfiglib.BOOL, kconfiglib.TRISTATE):
             sym.set_value(rng.choice((0, 2)))
-        elif sym.orig_type == kconfiglib.INT and sym.ranges:
+        elif sym.orig_type == kconfiglib.INT and sym.ranges and sym.str_value:
+            # An int whose dependencies are off has no value: left alone.
             low, high = (int(x.str_value) for x in sym.ranges[0][:2])
-            default = sym.str_value
-            sym.set_value(str(rng.choice((int(default), low, high))))
+            sym.set_value(str(rng.choice((int(sym.str_value), low, high))))
     for choice in kconf.unique_choices:
         syms = [s for s in choice.syms if s.visibility]
         if syms:

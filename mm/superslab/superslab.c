@@ -85,7 +85,7 @@ static struct superslab *ss_from_lru(void)
 		return NULL;
 	ss = dlist_entry(ss_lru.next, struct superslab, pool_link);
 	dlist_del(&ss->pool_link);
-	lru_count--;
+	atomic_store_relaxed(&lru_count, lru_count - 1);
 	ss->in_lru = 0;
 	ss->decommitted = 0;
 	stat_global_add(STAT_SUPERSLABS_CACHED, -1);
@@ -215,7 +215,7 @@ void pool_release_span(struct span *s)
 			ss->in_lru = 1;
 			ss->cached_since_ms = heap_coarse_now_ms();
 			dlist_add(&ss_lru, &ss->pool_link);
-			lru_count++;
+			atomic_store_relaxed(&lru_count, lru_count + 1);
 			/* Only the first few cached superslabs stay committed;
 			 * the rest keep their address space but give their
 			 * pages back now, so a mass free lowers RSS at once. */
@@ -236,6 +236,8 @@ void pool_decay(uint64_t now_ms, int force)
 {
 	uint64_t decay = hak_option(OPT_DECAY_MS);
 
+	if (!atomic_load_relaxed(&lru_count))
+		return;
 	hak_lock(&pool_lock);
 	while (!dlist_empty(&ss_lru)) {
 		struct superslab *ss = dlist_entry(ss_lru.prev, struct superslab, pool_link);
@@ -243,7 +245,7 @@ void pool_decay(uint64_t now_ms, int force)
 		if (!force && now_ms - ss->cached_since_ms < decay)
 			break;
 		dlist_del(&ss->pool_link);
-		lru_count--;
+		atomic_store_relaxed(&lru_count, lru_count - 1);
 		stat_global_add(STAT_SUPERSLABS_CACHED, -1);
 		ss_unmap(ss);
 	}
