@@ -257,19 +257,32 @@ static void span_carve(struct span *s)
 	s->free = head;
 }
 
-/* Moves the span's remote frees onto its free list.  Returns the count. */
+/*
+ * Moves the span's remote frees onto its free list.  Returns the count.
+ * The remote word carries the list's length, so when the free list is
+ * empty (the usual case: the owner collects when it runs dry) the list
+ * simply becomes the free list, without touching its blocks.
+ */
 static uint32_t span_collect(struct span *s)
 {
 	uintptr_t r = atomic_load_relaxed(&s->remote);
-	uint32_t n = 0;
+	uint32_t n;
 	void *list;
 
-	if (!(r & ~SPAN_REMOTE_FLAGS))
+	if (!(r & REMOTE_PTR_MASK))
 		return 0;
-	/* Keep the flag bits, take the list. */
+	/* Keep the flag bits, take the list and its count. */
 	while (!atomic_cas_acq_rel(&s->remote, &r, r & SPAN_REMOTE_FLAGS))
 		;
-	list = (void *)(r & ~SPAN_REMOTE_FLAGS);
+	list = remote_list(r);
+	n = remote_count(r);
+	if (n > s->used || n == 0)
+		hak_fatal("remote free list longer than the blocks in use", s);
+	s->used -= n;
+	if (!s->free && !IS_ENABLED(CONFIG_DEBUG_FILL) && !IS_ENABLED(CONFIG_VALGRIND)) {
+		s->free = list;
+		return n;
+	}
 	while (list) {
 		void *next = link_next(s, list);
 
@@ -279,11 +292,7 @@ static uint32_t span_collect(struct span *s)
 		*(void **)list = link_encode(s, list, s->free);
 		s->free = list;
 		list = next;
-		n++;
 	}
-	if (n > s->used)
-		hak_fatal("remote free list longer than the blocks in use", s);
-	s->used -= n;
 	return n;
 }
 
@@ -304,9 +313,9 @@ static int notify_and_push(struct span *s, void *p)
 
 		if (old & SPAN_REMOTE_DETACHED) {
 			do {
-				*(void **)p = link_encode(s, p, (void *)(old & ~SPAN_REMOTE_FLAGS));
+				*(void **)p = link_encode(s, p, remote_list(old));
 			} while (!atomic_cas_release(&s->remote, &old,
-						     (uintptr_t)p | (old & SPAN_REMOTE_FLAGS & ~SPAN_REMOTE_DETACHED)));
+						     remote_pushed(old, p) & ~SPAN_REMOTE_DETACHED));
 			s->state = SPAN_NOTIFIED;
 			s->notify_next = h->notified;
 			atomic_store_relaxed(&h->notified, s);
@@ -379,8 +388,8 @@ void heap_free_remote(struct span *s, void *p)
 			if (old & SPAN_REMOTE_DETACHED)
 				continue;
 		}
-		*(void **)p = link_encode(s, p, (void *)(old & ~SPAN_REMOTE_FLAGS));
-		if (atomic_cas_release(&s->remote, &old, (uintptr_t)p | (old & SPAN_REMOTE_FLAGS)))
+		*(void **)p = link_encode(s, p, remote_list(old));
+		if (atomic_cas_release(&s->remote, &old, remote_pushed(old, p)))
 			return;
 	}
 }

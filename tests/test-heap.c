@@ -44,13 +44,17 @@ static uint32_t free_list_len(struct span *s)
 	return n;
 }
 
+/* Length of the remote list, walked; it must match the count the remote
+ * word carries. */
 static uint32_t remote_len(struct span *s)
 {
 	uint32_t n = 0;
-	void *b = (void *)(atomic_load_acquire(&s->remote) & ~(uintptr_t)SPAN_REMOTE_FLAGS);
+	uintptr_t r = atomic_load_acquire(&s->remote);
+	void *b = remote_list(r);
 
 	for (; b; b = link_next(s, b))
 		ck_assert_uint_le(++n, s->carved);
+	ck_assert_uint_eq(n, remote_count(r));
 	return n;
 }
 
@@ -286,14 +290,14 @@ END_TEST
 
 #define REMOTE_MAX 256
 static void *remote_blocks[REMOTE_MAX];
-static unsigned int remote_count;
+static unsigned int remote_seen;
 
 static void *free_remote_blocks(void *arg)
 {
 	unsigned int i;
 
 	(void)arg;
-	for (i = 0; i < remote_count; i++)
+	for (i = 0; i < remote_seen; i++)
 		hak_free(remote_blocks[i]);
 	return NULL;
 }
@@ -310,15 +314,15 @@ START_TEST(test_remote_collect)
 	for (i = 0; i < N; i++)
 		p[i] = hak_malloc(SIZE);
 	s = tls_heap->current[cls];
-	remote_count = 0;
+	remote_seen = 0;
 	for (i = 0; i < N; i++)
-		if (span_at(p[i]) == s && remote_count < REMOTE_MAX)
-			remote_blocks[remote_count++] = p[i];
-	ck_assert_uint_ge(remote_count, 8);
+		if (span_at(p[i]) == s && remote_seen < REMOTE_MAX)
+			remote_blocks[remote_seen++] = p[i];
+	ck_assert_uint_ge(remote_seen, 8);
 	used_before = s->used;
 	run_thread(free_remote_blocks);
 	/* Pushed onto the remote list, not yet subtracted from used. */
-	ck_assert_uint_eq(remote_len(s), remote_count);
+	ck_assert_uint_eq(remote_len(s), remote_seen);
 	ck_assert_uint_eq(s->used, used_before);
 	check_equation(s);
 	/* Use up the local free list, then the next mallocs collect. */
@@ -328,12 +332,12 @@ START_TEST(test_remote_collect)
 		nfill++;
 	}
 	ck_assert(!s->free);
-	for (i = 0; i < remote_count; i++) {
+	for (i = 0; i < remote_seen; i++) {
 		void *q = hak_malloc(SIZE);
 		int found = 0;
 
 		ck_assert(span_at(q) == s);
-		for (j = 0; j < remote_count; j++)
+		for (j = 0; j < remote_seen; j++)
 			if (remote_blocks[j] == q) {
 				found = 1;
 				remote_blocks[j] = NULL;   /* each once */
@@ -380,17 +384,17 @@ START_TEST(test_full_span_notified)
 	ck_assert(h->current[cls] != s);
 	ck_assert_uint_eq(s->used, s->capacity);
 
-	remote_count = 0;
+	remote_seen = 0;
 	for (i = 0; i < n; i++)
-		if (span_at(p[i]) == s && remote_count < REMOTE_MAX) {
-			remote_blocks[remote_count++] = p[i];
+		if (span_at(p[i]) == s && remote_seen < REMOTE_MAX) {
+			remote_blocks[remote_seen++] = p[i];
 			p[i] = NULL;
 		}
-	ck_assert_uint_ge(remote_count, 1);
+	ck_assert_uint_ge(remote_seen, 1);
 	run_thread(free_remote_blocks);
 	ck_assert_uint_eq(s->state, SPAN_NOTIFIED);
 	ck_assert(h->notified == s);
-	ck_assert_uint_eq(remote_len(s), remote_count);
+	ck_assert_uint_eq(remote_len(s), remote_seen);
 
 	/* The owner takes it back once its current span runs dry. */
 	t = h->current[cls];

@@ -76,12 +76,39 @@ enum span_state {
 	SPAN_ABANDONED,
 };
 
+/*
+ * The remote word: [count:16][list head:48, low 4 bits flags].  The count
+ * of blocks on the list travels with it, so the owner can take a whole
+ * list without walking it (user pointers fit in 48 bits; tagged ones are
+ * rejected as foreign before they get here).
+ */
 #define SPAN_REMOTE_DETACHED 1UL
 #define SPAN_REMOTE_FLAGS    (MIN_ALIGN - 1)
+#define REMOTE_COUNT_SHIFT   VA_BITS
+#define REMOTE_PTR_MASK      ((((uintptr_t)1 << VA_BITS) - 1) & ~(uintptr_t)SPAN_REMOTE_FLAGS)
+
+static inline void *remote_list(uintptr_t r)
+{
+	return (void *)(r & REMOTE_PTR_MASK);
+}
+
+static inline uint32_t remote_count(uintptr_t r)
+{
+	return (uint32_t)(r >> REMOTE_COUNT_SHIFT);
+}
+
+/* The remote word after pushing p (whose link already points at the old
+ * head) onto `old`, flags kept. */
+static inline uintptr_t remote_pushed(uintptr_t old, void *p)
+{
+	return (uintptr_t)p | (old & SPAN_REMOTE_FLAGS) |
+	       ((uintptr_t)(remote_count(old) + 1) << REMOTE_COUNT_SHIFT);
+}
 
 /* Blocks a span can hold at most (16 B blocks in one slab). */
 #define SPAN_MAX_BLOCKS   (SLAB_SIZE / MIN_ALIGN)
 #define SPAN_BITMAP_WORDS (SPAN_MAX_BLOCKS / 64)
+_Static_assert(SPAN_MAX_BLOCKS < (1UL << (64 - VA_BITS)), "remote count fits its bits");
 
 struct span {
 	/* Hot, owner-private: the fast paths touch only this cache line. */
