@@ -627,8 +627,6 @@ static struct heap *heap_get_unused(void)
 struct heap *heap_create_for_thread(void)
 {
 	struct heap *h;
-	struct heap *next_all;
-	struct hak_lock lock;
 
 	if (hak_init() != 0)
 		return NULL;
@@ -638,11 +636,8 @@ struct heap *heap_create_for_thread(void)
 		tls_heap = &empty_heap;
 		return NULL;
 	}
-	next_all = h->all_next;
-	lock = h->notify_lock;
-	memset(h, 0, sizeof(*h));
-	h->all_next = next_all;
-	h->notify_lock = lock;
+	/* Everything before notify_lock; the lock may be in use. */
+	memset(h, 0, offsetof(struct heap, notify_lock));
 	init_lists(h);
 	h->reserve_limit = (uint32_t)hak_option(OPT_HEAP_RESERVE);
 	h->rng = heap_random();

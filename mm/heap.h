@@ -73,19 +73,24 @@ struct heap {
 	struct dlist partial[NUM_CLASSES];
 	struct dlist full;
 	struct span *notified;        /* notify_lock; relaxed peek by the owner */
-	struct hak_lock notify_lock;
 	uint32_t kind;                /* enum heap_kind */
 	uint32_t empty_kept;
 	uint32_t reserve_limit;       /* empty spans kept (adaptive) */
 	uint32_t reacquired;          /* adaptive: spans taken soon after a release */
 	uint64_t slow_calls;
 	uint64_t rng;
-	struct heap *all_next;        /* heaps_lock: every heap ever made */
-	struct heap *free_next;       /* heaps_lock: unused heaps */
 #if IS_ENABLED(CONFIG_DEBUG_TRACE)
 	uint64_t trace_pos;           /* events recorded so far */
 	struct trace_event trace[TRACE_ENTRIES];  /* a ring; read it in a debugger */
 #endif
+	/*
+	 * Kept when a heap is reused by a new thread (everything above is
+	 * reset): a remote freer of the heap's previous life may still be
+	 * taking or releasing notify_lock.
+	 */
+	struct hak_lock notify_lock;
+	struct heap *all_next;        /* heaps_lock: every heap ever made */
+	struct heap *free_next;       /* heaps_lock: unused heaps */
 };
 
 
