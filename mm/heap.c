@@ -279,9 +279,25 @@ static uint32_t span_collect(struct span *s)
 	if (n > s->used || n == 0)
 		hak_fatal("remote free list longer than the blocks in use", s);
 	s->used -= n;
-	if (!s->free && !IS_ENABLED(CONFIG_DEBUG_FILL) && !IS_ENABLED(CONFIG_VALGRIND)) {
-		s->free = list;
-		return n;
+	if (!IS_ENABLED(CONFIG_DEBUG_FILL) && !IS_ENABLED(CONFIG_VALGRIND)) {
+		/* The free list holds carved - used blocks (before the
+		 * subtraction above: carved - used - n now): put the remote
+		 * list after it, walking the free list to its tail, which is
+		 * this thread's own memory, or take it as it is. */
+		void *tail = s->free;
+
+		if (!tail) {
+			s->free = list;
+			return n;
+		}
+		if (s->carved - s->used - n <= n) {
+			void *next;
+
+			while ((next = link_next(s, tail)))
+				tail = next;
+			*(void **)tail = link_encode(s, tail, list);
+			return n;
+		}
 	}
 	while (list) {
 		void *next = link_next(s, list);
@@ -465,10 +481,9 @@ static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
 		atomic_store_relaxed(&s->owner, h);
 	}
 	hak_unlock(&abandoned_lock);
-	if (s) {
-		span_collect(s);
+	/* Its remote frees are collected when its free list runs dry. */
+	if (s)
 		span_check(s);
-	}
 	return s;
 }
 
@@ -681,14 +696,23 @@ static void span_recount(struct span *s)
 	s->used = s->carved - n;
 }
 
+/*
+ * True when every block the span has handed out sits on its remote list
+ * (or none is out): nothing more can be freed into it, and it can go back
+ * to the pool whole, lists and all, without walking them.
+ */
+static int span_all_remote(const struct span *s)
+{
+	return s->used == remote_count(atomic_load_acquire(&s->remote));
+}
+
 /* Owner: gives back a span it no longer wants (empty: to the pool). */
 static void span_retire(struct span *s, int orphaned)
 {
-	span_collect(s);
 	if (orphaned)
 		span_recount(s);
 	span_check(s);
-	if (s->used == 0)
+	if (span_all_remote(s))
 		pool_release_span(s);
 	else
 		abandon_span(s);
@@ -785,9 +809,7 @@ static void abandoned_reclaim(void)
 			struct span *s = dlist_entry(pos, struct span, link);
 
 			pos = pos->next;
-			/* Nobody owns it: collecting is ours to do. */
-			span_collect(s);
-			if (s->used == 0) {
+			if (span_all_remote(s)) {
 				dlist_del(&s->link);
 				atomic_fetch_add_relaxed(&abandoned_count, (uint64_t)-1);
 				pool_release_span(s);
@@ -817,15 +839,13 @@ static void shared_heap_trim(void)
 			struct span *s = dlist_entry(pos, struct span, link);
 
 			pos = pos->next;
-			span_collect(s);
-			if (s->used == 0) {
+			if (span_all_remote(s)) {
 				dlist_del(&s->link);
 				pool_release_span(s);
 			}
 		}
 		if (cur != &empty_span) {
-			span_collect(cur);
-			if (cur->used == 0) {
+			if (span_all_remote(cur)) {
 				shared_heap.current[c] = &empty_span;
 				pool_release_span(cur);
 			}
