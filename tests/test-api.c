@@ -23,9 +23,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include "harness.h"
-
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
+#include "testutil.h"
 
 /* Sizes across the three tiers, with class edges and odd values. */
 static const size_t tier_sizes[] = {
@@ -73,27 +71,9 @@ static size_t check_fill(const void *p, size_t n, unsigned seed)
 	return n;
 }
 
-/* First index in [0, n) whose byte is not c, or n (no Check call per byte). */
-static size_t first_not(const void *p, size_t n, unsigned char c)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != c)
-			return i;
-	return n;
-}
-
 static size_t page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
-}
-
-static struct hak_stats stats_now(void)
-{
-	struct hak_stats s;
-	memset(&s, 0, sizeof(s));
-	hak_stats_get(&s);
-	return s;
 }
 
 /* ---------------------------------------------------------------- */
@@ -971,10 +951,9 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("api");
-	TCase *tc = tcase_create("api");
+	TCase *tc;
+	Suite *s = one_tcase_suite("api", "api", 60, &tc);
 
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_alignment);
 	tcase_add_test(tc, test_malloc_zero_unique);
 	tcase_add_test(tc, test_huge_enomem);
@@ -1000,7 +979,6 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_malloc_info);
 	tcase_add_test(tc, test_mallopt);
 	tcase_add_test(tc, test_stats_get);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -19,6 +19,7 @@
 #include <mm/internal.h>
 #include <mm/os.h>
 #include "harness.h"
+#include "testutil.h"
 
 #ifndef get_cycles
 #error "get_cycles must be a macro so that <asm-generic/cycles.h> can test for it"
@@ -208,8 +209,8 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("arch");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("arch", "core", 0, &tc);
 
 	tcase_add_test(tc, test_cycles_monotonic);
 	tcase_add_test(tc, test_cycles_advance_with_time);
@@ -219,7 +220,6 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_cas);
 	tcase_add_test(tc, test_exchange_load_store);
 	tcase_add_test(tc, test_fetch_add_threads);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -31,26 +31,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include "harness.h"
-
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
-
-static struct hak_stats stats_now(void)
-{
-	struct hak_stats s;
-	memset(&s, 0, sizeof(s));
-	hak_stats_get(&s);
-	return s;
-}
-
-static size_t first_not(const void *p, size_t n, unsigned char c)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != c)
-			return i;
-	return n;
-}
+#include "testutil.h"
 
 /*
  * Free a foreign pointer.  When CONFIG_FOREIGN_ABORT is on the test is
@@ -67,6 +48,23 @@ static void free_foreign(void *p)
 			      a.foreign_frees, b.foreign_frees);
 }
 
+/* Every byte of [p, p+n) is still c. */
+static void assert_filled(const void *p, size_t n, unsigned char c)
+{
+	size_t i = first_not(p, n, c);
+	ck_assert_msg(i == n, "%p: byte %zu of %zu is no longer 0x%02x", p, i, n, c);
+}
+
+/* A private anonymous mapping of len bytes, all c. */
+static unsigned char *map_filled(size_t len, unsigned char c)
+{
+	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(m != MAP_FAILED);
+	memset(m, c, len);
+	return m;
+}
+
 /* The allocator still works after bad input. */
 static void heap_still_works(void)
 {
@@ -75,7 +73,7 @@ static void heap_still_works(void)
 		void *p = hak_malloc(sizes[i]);
 		ck_assert(p != NULL);
 		memset(p, 0x42, sizes[i]);
-		ck_assert(first_not(p, sizes[i], 0x42) == sizes[i]);
+		assert_filled(p, sizes[i], 0x42);
 		hak_free(p);
 	}
 }
@@ -88,7 +86,7 @@ START_TEST(test_foreign_stack)
 	memset(buf, 0x61, sizeof(buf));
 	free_foreign(buf);
 	free_foreign(buf + 64);
-	ck_assert(first_not(buf, sizeof(buf), 0x61) == sizeof(buf));
+	assert_filled(buf, sizeof(buf), 0x61);
 	heap_still_works();
 }
 END_TEST
@@ -98,7 +96,7 @@ START_TEST(test_foreign_static)
 	static char data[4096];
 	memset(data, 0x62, sizeof(data));
 	free_foreign(data);
-	ck_assert(first_not(data, sizeof(data), 0x62) == sizeof(data));
+	assert_filled(data, sizeof(data), 0x62);
 	heap_still_works();
 }
 END_TEST
@@ -107,10 +105,7 @@ START_TEST(test_foreign_mmap)
 {
 	/* 4 MiB so that a 2 MiB-aligned address (a superslab lookalike) is inside */
 	const size_t len = 4 * MiB;
-	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert(m != MAP_FAILED);
-	memset(m, 0x63, len);
+	unsigned char *m = map_filled(len, 0x63);
 	uintptr_t al = ((uintptr_t)m + 2 * MiB - 1) & ~(uintptr_t)(2 * MiB - 1);
 
 	free_foreign(m);
@@ -118,7 +113,7 @@ START_TEST(test_foreign_mmap)
 	free_foreign((void *)al);
 	free_foreign((void *)(al + 64));
 	/* still mapped and untouched */
-	ck_assert(first_not(m, len, 0x63) == len);
+	assert_filled(m, len, 0x63);
 	ck_assert_int_eq(munmap(m, len), 0);
 	heap_still_works();
 }
@@ -132,7 +127,7 @@ START_TEST(test_foreign_tagged)
 	/* a live block of ours with a top-byte tag (arm64 TBI style) */
 	void *tagged = (void *)((uintptr_t)p | ((uintptr_t)0x5a << 56));
 	free_foreign(tagged);
-	ck_assert(first_not(p, 64, 0x64) == 64);
+	assert_filled(p, 64, 0x64);
 	/* the untagged block was not freed: it is never handed out again */
 	enum { N = 2000 };
 	static void *q[N];
@@ -143,7 +138,7 @@ START_TEST(test_foreign_tagged)
 	}
 	for (int i = 0; i < N; i++)
 		hak_free(q[i]);
-	ck_assert(first_not(p, 64, 0x64) == 64);
+	assert_filled(p, 64, 0x64);
 	hak_free(p);
 }
 END_TEST
@@ -165,18 +160,15 @@ START_TEST(test_realloc_foreign)
 	memset(buf, 0x65, sizeof(buf));
 	void *r = hak_realloc(buf, 1000);
 	ck_assert_msg(r == NULL, "realloc(stack %p) = %p", (void *)buf, r);
-	ck_assert(first_not(buf, sizeof(buf), 0x65) == sizeof(buf));
+	assert_filled(buf, sizeof(buf), 0x65);
 
 	const size_t len = 2 * MiB;
-	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ck_assert(m != MAP_FAILED);
-	memset(m, 0x66, len);
+	unsigned char *m = map_filled(len, 0x66);
 	r = hak_realloc(m, 10);
 	ck_assert_msg(r == NULL, "realloc(mmap %p) = %p", (void *)m, r);
 	r = hak_realloc(m, 5 * MiB);
 	ck_assert(r == NULL);
-	ck_assert(first_not(m, len, 0x66) == len);
+	assert_filled(m, len, 0x66);
 	ck_assert_int_eq(munmap(m, len), 0);
 	heap_still_works();
 }
@@ -363,35 +355,59 @@ END_TEST
 
 static void *keeper; /* keeps the slab of the victim populated */
 
-START_TEST(test_double_free_tiny)
-{
-	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
-		    "needs CONFIG_DOUBLE_FREE_CHECK");
-	keeper = hak_malloc(64);
-	void *p = hak_malloc(64);
-	ck_assert(keeper && p);
-	hak_free(p);
-	hak_free(p); /* must abort */
-}
-END_TEST
+#define REQUIRE_DOUBLE_FREE_CHECK()                                            \
+	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),                      \
+		    "needs CONFIG_DOUBLE_FREE_CHECK")
 
-START_TEST(test_double_free_pool)
+static void *thread_free(void *arg)
 {
-	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
-		    "needs CONFIG_DOUBLE_FREE_CHECK");
-	keeper = hak_malloc(4096);
-	void *p = hak_malloc(4096);
-	ck_assert(keeper && p);
-	hak_free(p);
-	hak_free(p);
+	hak_free(arg);
+	return NULL;
 }
-END_TEST
+
+static void free_in_thread(void *p)
+{
+	run_thread(thread_free, p);
+}
+
+enum { OWNER, REMOTE };
+
+static void free_by(int who, void *p)
+{
+	if (who == REMOTE)
+		free_in_thread(p);
+	else
+		hak_free(p);
+}
+
+/*
+ * Allocates a keeper and a victim of `size`, then frees the victim twice,
+ * by its owner or by another thread; the second free must abort.
+ */
+static void double_free(size_t size, int first, int second)
+{
+	keeper = hak_malloc(size);
+	void *p = hak_malloc(size);
+	ck_assert(keeper && p);
+	free_by(first, p);
+	free_by(second, p);
+}
+
+#define DOUBLE_FREE_TEST(name, size, first, second)                            \
+	START_TEST(name)                                                       \
+	{                                                                      \
+		REQUIRE_DOUBLE_FREE_CHECK();                                   \
+		double_free(size, first, second);                              \
+	}                                                                      \
+	END_TEST
+
+DOUBLE_FREE_TEST(test_double_free_tiny, 64, OWNER, OWNER)
+DOUBLE_FREE_TEST(test_double_free_pool, 4096, OWNER, OWNER)
 
 /* The block is one of thousands freed (slabs emptied) when it recurs. */
 START_TEST(test_double_free_after_churn)
 {
-	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
-		    "needs CONFIG_DOUBLE_FREE_CHECK");
+	REQUIRE_DOUBLE_FREE_CHECK();
 	enum { N = 5000 };
 	static void *q[N];
 	keeper = hak_malloc(48);
@@ -406,57 +422,14 @@ START_TEST(test_double_free_after_churn)
 }
 END_TEST
 
-static void *thread_free(void *arg)
-{
-	hak_free(arg);
-	return NULL;
-}
-
-static void free_in_thread(void *p)
-{
-	pthread_t t;
-	ck_assert(pthread_create(&t, NULL, thread_free, p) == 0);
-	ck_assert(pthread_join(t, NULL) == 0);
-}
-
 /* freed by its owner, freed again by another thread */
-START_TEST(test_double_free_owner_then_remote)
-{
-	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
-		    "needs CONFIG_DOUBLE_FREE_CHECK");
-	keeper = hak_malloc(64);
-	void *p = hak_malloc(64);
-	ck_assert(keeper && p);
-	hak_free(p);
-	free_in_thread(p);
-}
-END_TEST
+DOUBLE_FREE_TEST(test_double_free_owner_then_remote, 64, OWNER, REMOTE)
 
 /* freed remotely (sits on the remote list), then freed again by the owner */
-START_TEST(test_double_free_remote_then_owner)
-{
-	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
-		    "needs CONFIG_DOUBLE_FREE_CHECK");
-	keeper = hak_malloc(128);
-	void *p = hak_malloc(128);
-	ck_assert(keeper && p);
-	free_in_thread(p);
-	hak_free(p);
-}
-END_TEST
+DOUBLE_FREE_TEST(test_double_free_remote_then_owner, 128, REMOTE, OWNER)
 
 /* freed remotely twice, by two different threads */
-START_TEST(test_double_free_remote_twice)
-{
-	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
-		    "needs CONFIG_DOUBLE_FREE_CHECK");
-	keeper = hak_malloc(8192);
-	void *p = hak_malloc(8192);
-	ck_assert(keeper && p);
-	free_in_thread(p);
-	free_in_thread(p);
-}
-END_TEST
+DOUBLE_FREE_TEST(test_double_free_remote_twice, 8192, REMOTE, REMOTE)
 
 /* ------------------------- abort messages -------------------------- */
 

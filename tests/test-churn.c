@@ -25,9 +25,7 @@
 
 #include <mm/heap.h>
 #include "harness.h"
-
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
+#include "testutil.h"
 
 enum {
 	BATCH = 8,          /* threads running at once */
@@ -37,66 +35,6 @@ enum {
 
 /* Slack for the calling thread's own heap (current spans, reserve). */
 #define SLAB_SLACK 16
-
-static size_t rss_bytes(void)
-{
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	ck_assert(f);
-	ck_assert_int_eq(fscanf(f, "%ld %ld", &pages, &resident), 2);
-	fclose(f);
-	return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void fill(void *p, size_t n, uint64_t seed)
-{
-	unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		uint64_t w = seed + i;
-
-		memcpy(b + i, &w, 8);
-	}
-	for (; i < n; i++)
-		b[i] = (unsigned char)(seed + i);
-}
-
-static int intact(const void *p, size_t n, uint64_t seed)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		uint64_t w = seed + i;
-
-		if (memcmp(b + i, &w, 8))
-			return 0;
-	}
-	for (; i < n; i++)
-		if (b[i] != (unsigned char)(seed + i))
-			return 0;
-	return 1;
-}
 
 /* Tiny mostly, pool sometimes (up to 64 KiB). */
 static size_t churn_size(uint64_t *s)
@@ -143,7 +81,7 @@ static void *churn_thread(void *arg)
 	/* Free what a thread of the previous batch left (it is dead now). */
 	if (a->batch > 0)
 		for (i = 0; i < LEAVE; i++) {
-			if (!intact(prev[i].p, prev[i].n, (uintptr_t)prev[i].p))
+			if (pattern_check(prev[i].p, prev[i].n, (uintptr_t)prev[i].p) != prev[i].n)
 				churn_fail("leftover clobbered", prev[i].p, prev[i].n);
 			hak_free(prev[i].p);
 			prev[i].p = NULL;
@@ -156,12 +94,13 @@ static void *churn_thread(void *arg)
 				churn_fail("malloc failed", NULL, sz[i]);
 				return NULL;
 			}
-			fill(p[i], sz[i] < 64 ? sz[i] : 64, (uintptr_t)p[i] ^ k);
+			pattern_fill(p[i], sz[i] < 64 ? sz[i] : 64, (uintptr_t)p[i] ^ k);
 		}
 		for (i = 0; i < 32; i++) {
 			unsigned int j = (i * 7 + k) % 32;
+			size_t n = sz[j] < 64 ? sz[j] : 64;
 
-			if (!intact(p[j], sz[j] < 64 ? sz[j] : 64, (uintptr_t)p[j] ^ k))
+			if (pattern_check(p[j], n, (uintptr_t)p[j] ^ k) != n)
 				churn_fail("block clobbered", p[j], sz[j]);
 			hak_free(p[j]);
 		}
@@ -173,15 +112,9 @@ static void *churn_thread(void *arg)
 			churn_fail("malloc failed", NULL, mine[i].n);
 			return NULL;
 		}
-		fill(mine[i].p, mine[i].n, (uintptr_t)mine[i].p);
+		pattern_fill(mine[i].p, mine[i].n, (uintptr_t)mine[i].p);
 	}
 	return NULL;
-}
-
-static void *noop_thread(void *arg)
-{
-	hak_free(hak_malloc(16));
-	return arg;
 }
 
 static void run_batch(unsigned int b)
@@ -200,15 +133,6 @@ static void run_batch(unsigned int b)
 	ck_assert_msg(!atomic_load(&churn_failed), "batch %u: %s", b, churn_msg);
 }
 
-static struct hak_stats stats_now(void)
-{
-	struct hak_stats st;
-
-	memset(&st, 0, sizeof(st));
-	hak_stats_get(&st);   /* -1 without CONFIG_STATS; the gauges are kept */
-	return st;
-}
-
 static int under_sanitizer(void)
 {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -224,10 +148,8 @@ START_TEST(test_thread_churn)
 	unsigned int nbatches = nthreads / BATCH, b, i;
 	struct hak_stats st0, st1k = { 0 }, st_end;
 	size_t rss1k = 0, rss_end;
-	pthread_t t;
 
-	ck_assert_int_eq(pthread_create(&t, NULL, noop_thread, NULL), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	run_thread(noop_thread, NULL);
 	heap_maintenance(1);
 	st0 = stats_now();
 
@@ -247,7 +169,7 @@ START_TEST(test_thread_churn)
 		for (k = 0; k < LEAVE; k++) {
 			struct left *l = &leftover[(nbatches - 1) % 2][i][k];
 
-			ck_assert(intact(l->p, l->n, (uintptr_t)l->p));
+			ck_assert(pattern_check(l->p, l->n, (uintptr_t)l->p) == l->n);
 			hak_free(l->p);
 			l->p = NULL;
 		}
@@ -301,8 +223,7 @@ START_TEST(test_churn_slabs_exact)
 	struct hak_stats st0, st;
 	pthread_t t[BATCH];
 
-	ck_assert_int_eq(pthread_create(&t[0], NULL, noop_thread, NULL), 0);
-	ck_assert_int_eq(pthread_join(t[0], NULL), 0);
+	run_thread(noop_thread, NULL);
 	heap_maintenance(1);
 	st0 = stats_now();
 	for (r = 0; r < rounds; r++) {
@@ -326,13 +247,11 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("churn");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("churn", "core", 120, &tc);
 
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_thread_churn);
 	tcase_add_test(tc, test_churn_slabs_exact);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

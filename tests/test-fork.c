@@ -31,37 +31,16 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
+#include "testutil.h"
 
 static int emulated;
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 /*
  * Pattern: 8-byte words seed + k * K, the tail from the next word.  Big
  * blocks get the pattern on their first and last 4 KiB and one word per
- * 4 KiB in between (every page touched, checks stay cheap).
+ * 4 KiB in between (every page touched, checks stay cheap).  PAT_K is
+ * testutil.h's.
  */
-#define PAT_K 0x9e3779b97f4a7c15ull
-
 static uint64_t pat_word(uint64_t seed, size_t off)
 {
 	return seed + (off / 8) * PAT_K;
@@ -600,13 +579,11 @@ static void *fork_from_thread(void *arg)
 START_TEST(test_fork_from_thread)
 {
 	void *blk = hak_malloc(5000), *ret;
-	pthread_t t;
 
 	emulated = getenv("TEST_EMULATED") != NULL;
 	ck_assert(blk);
 	pat_fill(blk, 5000, seed_of(blk, 5000, 7));
-	ck_assert_int_eq(pthread_create(&t, NULL, fork_from_thread, blk), 0);
-	ck_assert_int_eq(pthread_join(t, &ret), 0);
+	ret = run_thread(fork_from_thread, blk);
 	ck_assert_int_gt((intptr_t)ret, 0);
 	wait_child((pid_t)(intptr_t)ret, "fork from thread");
 	ck_assert(pat_check(blk, 5000, seed_of(blk, 5000, 7)) < 0);
@@ -616,14 +593,12 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("fork");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("fork", "core", 120, &tc);
 
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_fork_busy_threads);
 	tcase_add_test(tc, test_fork_live_blocks);
 	tcase_add_test(tc, test_fork_from_thread);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -15,14 +15,7 @@
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
 #include "harness.h"
-
-static int64_t stat_now(enum stat_id id)
-{
-	int64_t v[STAT_COUNT];
-
-	stats_snapshot(v);
-	return v[id];
-}
+#include "testutil.h"
 
 static struct span *span_at(void *p)
 {
@@ -74,25 +67,7 @@ static void check_equation(struct span *s)
 	ck_assert_uint_le(r, s->used);
 }
 
-static void run_thread(void *(*fn)(void *));
-
-static void *noop_thread(void *arg)
-{
-	void *p = hak_malloc(16);
-
-	hak_free(p);
-	return arg;
-}
-
 static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 START_TEST(test_accounting_equation)
 {
@@ -108,7 +83,7 @@ START_TEST(test_accounting_equation)
 
 		memset(live, 0, sizeof(live));
 		for (i = 0; i < OPS; i++) {
-			unsigned int j = (unsigned int)(rnd() % LIVE);
+			unsigned int j = (unsigned int)(rnd(&rng) % LIVE);
 			struct span *s;
 
 			if (live[j]) {
@@ -201,14 +176,6 @@ static void *alloc_and_exit(void *arg)
 	return NULL;
 }
 
-static void run_thread(void *(*fn)(void *))
-{
-	pthread_t t;
-
-	ck_assert_int_eq(pthread_create(&t, NULL, fn, NULL), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
-}
-
 START_TEST(test_abandon_reclaim)
 {
 	int64_t before, during;
@@ -217,10 +184,10 @@ START_TEST(test_abandon_reclaim)
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
 	ck_assert_int_eq(hak_init(), 0);
 	/* Creating a thread allocates (its TLS) in this thread's heap once. */
-	run_thread(noop_thread);
+	run_thread(noop_thread, NULL);
 	heap_maintenance(1);
 	before = stat_now(STAT_SLABS_IN_USE);
-	run_thread(alloc_and_exit);
+	run_thread(alloc_and_exit, NULL);
 	during = stat_now(STAT_SLABS_IN_USE);
 	ck_assert_int_gt(during, before);
 	for (i = 0; i < ABANDON_N; i++) {
@@ -246,7 +213,7 @@ START_TEST(test_abandon_adopt)
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
 	ck_assert_int_eq(hak_init(), 0);
-	run_thread(alloc_and_exit);
+	run_thread(alloc_and_exit, NULL);
 	/* Free every other block from here (remote frees into abandoned
 	 * spans), then allocate the class: spans are adopted. */
 	for (i = 0; i < ABANDON_N; i += 2)
@@ -320,7 +287,7 @@ START_TEST(test_remote_collect)
 			remote_blocks[remote_seen++] = p[i];
 	ck_assert_uint_ge(remote_seen, 8);
 	used_before = s->used;
-	run_thread(free_remote_blocks);
+	run_thread(free_remote_blocks, NULL);
 	/* Pushed onto the remote list, not yet subtracted from used. */
 	ck_assert_uint_eq(remote_len(s), remote_seen);
 	ck_assert_uint_eq(s->used, used_before);
@@ -391,7 +358,7 @@ START_TEST(test_full_span_notified)
 			p[i] = NULL;
 		}
 	ck_assert_uint_ge(remote_seen, 1);
-	run_thread(free_remote_blocks);
+	run_thread(free_remote_blocks, NULL);
 	ck_assert_uint_eq(s->state, SPAN_NOTIFIED);
 	ck_assert(h->notified == s);
 	ck_assert_uint_eq(remote_len(s), remote_seen);
@@ -445,11 +412,11 @@ START_TEST(test_thread_exit_clean)
 
 	ck_assert_int_eq(hak_init(), 0);
 	/* Creating a thread allocates (its TLS) in this thread's heap once. */
-	run_thread(noop_thread);
+	run_thread(noop_thread, NULL);
 	heap_maintenance(1);
 	before = stat_now(STAT_SLABS_IN_USE);
 	for (r = 0; r < 3; r++) {
-		run_thread(alloc_free_all);
+		run_thread(alloc_free_all, NULL);
 		/* With a tier off, its sizes live in the process-wide shared
 		 * heap, which gives empty spans back on maintenance instead. */
 		if (!IS_ENABLED(CONFIG_TINY) || !IS_ENABLED(CONFIG_POOL))
@@ -463,10 +430,9 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("heap");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("heap", "core", 60, &tc);
 
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_accounting_equation);
 	tcase_add_test(tc, test_no_churn);
 	tcase_add_test(tc, test_abandon_reclaim);
@@ -474,7 +440,6 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_remote_collect);
 	tcase_add_test(tc, test_full_span_notified);
 	tcase_add_test(tc, test_thread_exit_clean);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -14,32 +14,11 @@
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
 #include "harness.h"
-
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
-
-static int64_t stat_now(enum stat_id id)
-{
-	int64_t v[STAT_COUNT];
-
-	stats_snapshot(v);
-	return v[id];
-}
+#include "testutil.h"
 
 static uintptr_t base_of(void *p)
 {
 	return ((uintptr_t)p - 1) & ~SS_MASK;
-}
-
-static size_t first_not(const void *p, size_t n, unsigned char c)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != c)
-			return i;
-	return n;
 }
 
 START_TEST(test_header_placement)
@@ -309,10 +288,9 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("large");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("large", "core", 60, &tc);
 
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_header_placement);
 	tcase_add_test(tc, test_freed_unregistered_without_cache);
 	tcase_add_test(tc, test_bigcache_reuse);
@@ -320,7 +298,6 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_resize);
 	tcase_add_test(tc, test_aligned_big);
 	tcase_add_test(tc, test_calloc_big);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -42,8 +42,7 @@
 
 #include <mm/heap.h>
 #include "harness.h"
-
-#define KiB ((size_t)1024)
+#include "testutil.h"
 
 enum {
 	NLINEAGES = 4,
@@ -82,24 +81,6 @@ static atomic_ulong progress;       /* slot replacements, all threads */
 static atomic_int larson_failed;
 static char larson_msg[256];
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void larson_fail(const char *what, const void *p, size_t n, size_t at)
 {
 	int expected = 0;
@@ -114,41 +95,13 @@ static uint64_t seed_of(const void *p, size_t n, uint32_t seq)
 	return mix((uint64_t)(uintptr_t)p ^ ((uint64_t)n << 40) ^ ((uint64_t)seq << 20));
 }
 
-/* 8-byte words seed + k * K; the tail takes the next word's low bytes. */
-static void fill(void *p, size_t n, uint32_t seq)
+/* Checks a block before it is freed; a mismatch fails the run. */
+static void check_block(const void *p, size_t n, uint32_t seq)
 {
-	uint64_t s = seed_of(p, n, seq), w;
-	unsigned char *b = p;
-	size_t off = 0, k = 0;
+	size_t off = pattern_check(p, n, seed_of(p, n, seq));
 
-	for (; off + 8 <= n; off += 8, k++) {
-		w = s + k * 0x9e3779b97f4a7c15ull;
-		memcpy(b + off, &w, 8);
-	}
-	w = s + k * 0x9e3779b97f4a7c15ull;
-	memcpy(b + off, &w, n - off);
-}
-
-static int intact(const void *p, size_t n, uint32_t seq)
-{
-	uint64_t s = seed_of(p, n, seq), w, v;
-	const unsigned char *b = p;
-	size_t off = 0, k = 0;
-
-	for (; off + 8 <= n; off += 8, k++) {
-		w = s + k * 0x9e3779b97f4a7c15ull;
-		memcpy(&v, b + off, 8);
-		if (v != w) {
-			larson_fail("block clobbered", p, n, off);
-			return 0;
-		}
-	}
-	w = s + k * 0x9e3779b97f4a7c15ull;
-	if (memcmp(b + off, &w, n - off)) {
+	if (off != n)
 		larson_fail("block clobbered", p, n, off);
-		return 0;
-	}
-	return 1;
 }
 
 /* 16..1024 bytes; one in 64 a pool size up to 32 KiB. */
@@ -165,7 +118,7 @@ static void drop(struct slots *a, unsigned int i)
 {
 	if (!a->p[i])
 		return;
-	intact(a->p[i], a->size[i], a->seq[i]);
+	check_block(a->p[i], a->size[i], a->seq[i]);
 	hak_free(a->p[i]);
 	a->p[i] = NULL;
 }
@@ -180,7 +133,7 @@ static int put(struct slots *a, unsigned int i, size_t n, uint32_t seq)
 	}
 	if (hak_malloc_usable_size(p) < n)
 		larson_fail("usable size too small", p, n, 0);
-	fill(p, n, seq);
+	pattern_fill(p, n, seed_of(p, n, seq));
 	a->p[i] = p;
 	a->size[i] = (uint32_t)n;
 	a->seq[i] = seq;
@@ -254,21 +207,6 @@ static void *larson_thread(void *arg)
 	return NULL;
 }
 
-static void *noop_thread(void *arg)
-{
-	hak_free(hak_malloc(16));
-	return arg;
-}
-
-static struct hak_stats stats_now(void)
-{
-	struct hak_stats st;
-
-	memset(&st, 0, sizeof(st));
-	hak_stats_get(&st);   /* -1 without CONFIG_STATS; the gauges are kept */
-	return st;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -291,8 +229,7 @@ START_TEST(test_larson)
 	/* Check's timeout does not apply with CK_FORK=no. */
 	alarm(emulated ? 600 : 100);
 
-	ck_assert_int_eq(pthread_create(&t, NULL, noop_thread, NULL), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	run_thread(noop_thread, NULL);
 	heap_maintenance(1);
 	st0 = stats_now();
 
@@ -346,12 +283,10 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("larson");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("larson", "core", 60, &tc);
 
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_larson);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

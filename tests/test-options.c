@@ -6,6 +6,7 @@
  * the default.  Each test runs in Check's forked child, so changing the
  * environment and the table here does not leak into other tests.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include <mm/options.h>
 #include "harness.h"
+#include "testutil.h"
 
 extern char **environ;
 
@@ -86,10 +88,49 @@ static int run_init(void)
 	return lines;
 }
 
+/*
+ * reset(), then sets the NULL-terminated name, value pairs and runs
+ * options_init(); returns its "hakmem:" lines.
+ */
+static int init_with(const char *name, ...)
+{
+	va_list ap;
+
+	reset();
+	va_start(ap, name);
+	for (; name; name = va_arg(ap, const char *))
+		setenv(name, va_arg(ap, const char *), 1);
+	va_end(ap);
+	return run_init();
+}
+
+/* name=value alone is accepted silently and sets option id to want. */
+static void expect_value(const char *name, enum option_id id, const char *value,
+			 uint64_t want)
+{
+	ck_assert_msg(init_with(name, value, NULL) == 0, "%s=%s: reported: %s", name,
+		      value, captured);
+	ck_assert_msg(option_values[id] == want, "%s=%s: value %llu, want %llu", name, value,
+		      (unsigned long long)option_values[id], (unsigned long long)want);
+}
+
+/* name=value alone is reported once and option id keeps its default. */
+static void expect_malformed(const char *name, enum option_id id, const char *value)
+{
+	char want[256];
+
+	ck_assert_msg(init_with(name, value, NULL) == 1, "%s=%s: want one report, got: %s",
+		      name, value, captured);
+	ck_assert_msg(option_values[id] == defaults[id], "%s=%s: value %llu kept", name,
+		      value, (unsigned long long)option_values[id]);
+	snprintf(want, sizeof(want), "%s=%s", name, value);
+	ck_assert_msg(strstr(captured, want) != NULL, "report lacks \"%s\": %s", want,
+		      captured);
+}
+
 START_TEST(test_defaults)
 {
-	reset();
-	ck_assert_int_eq(run_init(), 0);
+	ck_assert_int_eq(init_with(NULL), 0);
 	ck_assert(memcmp(option_values, defaults, sizeof(defaults)) == 0);
 	ck_assert_uint_eq(option_values[OPT_DECAY_MS], CONFIG_DECAY_MS);
 	ck_assert_uint_eq(hak_option(OPT_STATS), 0);
@@ -98,10 +139,7 @@ END_TEST
 
 START_TEST(test_decay_ms)
 {
-	reset();
-	setenv("HAKMEM_DECAY_MS", "250", 1);
-	ck_assert_int_eq(run_init(), 0);
-	ck_assert_uint_eq(option_values[OPT_DECAY_MS], 250);
+	expect_value("HAKMEM_DECAY_MS", OPT_DECAY_MS, "250", 250);
 	ck_assert_uint_eq(hak_option(OPT_DECAY_MS), 250);
 	/* Nothing else changed. */
 	option_values[OPT_DECAY_MS] = defaults[OPT_DECAY_MS];
@@ -111,12 +149,8 @@ END_TEST
 
 START_TEST(test_several)
 {
-	reset();
-	setenv("HAKMEM_STATS", "1", 1);
-	setenv("HAKMEM_VERBOSE", "1", 1);
-	setenv("HAKMEM_SS_LRU", "3", 1);
-	setenv("HAKMEM_HEAP_RESERVE", "0", 1);
-	ck_assert_int_eq(run_init(), 0);
+	ck_assert_int_eq(init_with("HAKMEM_STATS", "1", "HAKMEM_VERBOSE", "1", "HAKMEM_SS_LRU", "3",
+				   "HAKMEM_HEAP_RESERVE", "0", NULL), 0);
 	ck_assert_uint_eq(option_values[OPT_STATS], 1);
 	ck_assert_uint_eq(option_values[OPT_VERBOSE], 1);
 	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY], 3);
@@ -125,31 +159,14 @@ START_TEST(test_several)
 }
 END_TEST
 
-static void expect_malformed(const char *name, enum option_id id, const char *value)
-{
-	char want[256];
-
-	reset();
-	setenv(name, value, 1);
-	ck_assert_msg(run_init() == 1, "%s=%s: want one report, got: %s", name, value,
-		      captured);
-	ck_assert_msg(option_values[id] == defaults[id], "%s=%s: value %llu kept", name,
-		      value, (unsigned long long)option_values[id]);
-	snprintf(want, sizeof(want), "%s=%s", name, value);
-	ck_assert_msg(strstr(captured, want) != NULL, "report lacks \"%s\": %s", want,
-		      captured);
-}
-
 START_TEST(test_malformed)
 {
-	expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, "abc");
-	expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, "99999999999");
-	expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, "-1");
-	expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, "");
-	expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, "12 ");
-	expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, "3600001");
-	expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, "4g");
-	expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, "99999999999999999999999");
+	static const char *const decay[] = { "abc", "99999999999", "-1", "", "12 ", "3600001",
+					     "4g", "99999999999999999999999" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(decay) / sizeof(decay[0]); i++)
+		expect_malformed("HAKMEM_DECAY_MS", OPT_DECAY_MS, decay[i]);
 	expect_malformed("HAKMEM_STATS", OPT_STATS, "2");
 	expect_malformed("HAKMEM_STATS", OPT_STATS, "yes");
 	expect_malformed("HAKMEM_SS_LRU", OPT_SS_LRU_CAPACITY, "1025");
@@ -159,38 +176,23 @@ END_TEST
 
 START_TEST(test_bounds_inclusive)
 {
-	reset();
-	setenv("HAKMEM_DECAY_MS", "3600000", 1);
-	setenv("HAKMEM_SS_LRU", "1024", 1);
-	setenv("HAKMEM_HEAP_RESERVE", "256", 1);
-	ck_assert_int_eq(run_init(), 0);
+	ck_assert_int_eq(init_with("HAKMEM_DECAY_MS", "3600000", "HAKMEM_SS_LRU", "1024",
+				   "HAKMEM_HEAP_RESERVE", "256", NULL), 0);
 	ck_assert_uint_eq(option_values[OPT_DECAY_MS], 3600000);
 	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY], 1024);
 	ck_assert_uint_eq(option_values[OPT_HEAP_RESERVE], 256);
-
-	reset();
-	setenv("HAKMEM_DECAY_MS", "0", 1);
-	ck_assert_int_eq(run_init(), 0);
-	ck_assert_uint_eq(option_values[OPT_DECAY_MS], 0);
+	expect_value("HAKMEM_DECAY_MS", OPT_DECAY_MS, "0", 0);
 }
 END_TEST
 
 START_TEST(test_suffixes)
 {
-	reset();
-	setenv("HAKMEM_BIGCACHE_MB", "64k", 1);
-	setenv("HAKMEM_DECAY_MS", "2k", 1);
-	setenv("HAKMEM_THP_MB", "1K", 1);
-	ck_assert_int_eq(run_init(), 0);
+	ck_assert_int_eq(init_with("HAKMEM_BIGCACHE_MB", "64k", "HAKMEM_DECAY_MS", "2k",
+				   "HAKMEM_THP_MB", "1K", NULL), 0);
 	ck_assert_uint_eq(option_values[OPT_BIGCACHE_MB], 65536);
 	ck_assert_uint_eq(option_values[OPT_DECAY_MS], 2048);
 	ck_assert_uint_eq(option_values[OPT_THP_MB], 1024);
-
-	reset();
-	setenv("HAKMEM_BIGCACHE_MB", "1m", 1);    /* 1048576: the maximum */
-	ck_assert_int_eq(run_init(), 0);
-	ck_assert_uint_eq(option_values[OPT_BIGCACHE_MB], 1048576);
-
+	expect_value("HAKMEM_BIGCACHE_MB", OPT_BIGCACHE_MB, "1m", 1048576);   /* the maximum */
 	expect_malformed("HAKMEM_BIGCACHE_MB", OPT_BIGCACHE_MB, "2m");
 	expect_malformed("HAKMEM_BIGCACHE_MB", OPT_BIGCACHE_MB, "1g");
 }
@@ -198,34 +200,23 @@ END_TEST
 
 START_TEST(test_unknown)
 {
-	reset();
-	setenv("HAKMEM_FOO", "1", 1);
-	ck_assert_int_eq(run_init(), 1);
+	ck_assert_int_eq(init_with("HAKMEM_FOO", "1", NULL), 1);
 	ck_assert_msg(strstr(captured, "HAKMEM_FOO") != NULL, "got: %s", captured);
 	ck_assert(memcmp(option_values, defaults, sizeof(defaults)) == 0);
 
 	/* A known name with extra characters is unknown, not a match. */
-	reset();
-	setenv("HAKMEM_DECAY_MSX", "5", 1);
-	setenv("HAKMEM_DECAY", "5", 1);
-	ck_assert_int_eq(run_init(), 2);
+	ck_assert_int_eq(init_with("HAKMEM_DECAY_MSX", "5", "HAKMEM_DECAY", "5", NULL), 2);
 	ck_assert_uint_eq(option_values[OPT_DECAY_MS], defaults[OPT_DECAY_MS]);
 
 	/* Not our prefix: silently ignored. */
-	reset();
-	setenv("HAKMEMX", "1", 1);
-	setenv("XHAKMEM_STATS", "1", 1);
-	ck_assert_int_eq(run_init(), 0);
+	ck_assert_int_eq(init_with("HAKMEMX", "1", "XHAKMEM_STATS", "1", NULL), 0);
 	ck_assert_uint_eq(option_values[OPT_STATS], 0);
 	unsetenv("HAKMEMX");
 	unsetenv("XHAKMEM_STATS");
 
 	/* Good and bad together: each bad one reported once, good ones kept. */
-	reset();
-	setenv("HAKMEM_FOO", "1", 1);
-	setenv("HAKMEM_DECAY_MS", "abc", 1);
-	setenv("HAKMEM_SS_LRU", "5", 1);
-	ck_assert_int_eq(run_init(), 2);
+	ck_assert_int_eq(init_with("HAKMEM_FOO", "1", "HAKMEM_DECAY_MS", "abc", "HAKMEM_SS_LRU",
+				   "5", NULL), 2);
 	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY], 5);
 	ck_assert_uint_eq(option_values[OPT_DECAY_MS], defaults[OPT_DECAY_MS]);
 }
@@ -233,8 +224,8 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("options");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("options", "core", 0, &tc);
 
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_decay_ms);
@@ -243,7 +234,6 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_bounds_inclusive);
 	tcase_add_test(tc, test_suffixes);
 	tcase_add_test(tc, test_unknown);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

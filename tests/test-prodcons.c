@@ -22,8 +22,7 @@
 
 #include <mm/heap.h>
 #include "harness.h"
-
-#define KiB ((size_t)1024)
+#include "testutil.h"
 
 enum {
 	NPROD = 2,
@@ -71,16 +70,6 @@ static void pc_fail(const char *what, const struct item *it, size_t off)
 			 it->size, it->producer, (unsigned long long)it->seq, off);
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint64_t seed(const struct item *it)
 {
 	return mix((uint64_t)(uintptr_t)it->p ^ ((uint64_t)it->size << 48) ^
@@ -123,14 +112,6 @@ static void verify(const struct item *it)
 			return;
 		}
 	}
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
 }
 
 static void put(const struct batch *b)
@@ -230,16 +211,10 @@ static void *consumer(void *arg)
 	return arg;
 }
 
-static void *noop_thread(void *arg)
-{
-	hak_free(hak_malloc(16));
-	return arg;
-}
-
 START_TEST(test_producer_consumer)
 {
 	unsigned long total = getenv("TEST_EMULATED") ? 100000 : 1000000;
-	pthread_t prod[NPROD], cons[NCONS], t;
+	pthread_t prod[NPROD], cons[NCONS];
 	struct hak_stats st0, st;
 	int have_stats;
 	unsigned int i;
@@ -250,8 +225,7 @@ START_TEST(test_producer_consumer)
 		seen[i] = hak_calloc(per_producer / 8 + 1, 1);
 		ck_assert(seen[i]);
 	}
-	ck_assert_int_eq(pthread_create(&t, NULL, noop_thread, NULL), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	run_thread(noop_thread, NULL);
 	heap_maintenance(1);
 	memset(&st0, 0, sizeof(st0));
 	have_stats = hak_stats_get(&st0) == 0;
@@ -297,12 +271,10 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("prodcons");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("prodcons", "core", 120, &tc);
 
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_producer_consumer);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

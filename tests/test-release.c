@@ -29,20 +29,7 @@
 #include <mm/heap.h>
 #include <mm/options.h>
 #include "harness.h"
-
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
-
-static size_t rss_bytes(void)
-{
-	long pages = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	ck_assert(f);
-	ck_assert_int_eq(fscanf(f, "%ld %ld", &pages, &resident), 2);
-	fclose(f);
-	return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
+#include "testutil.h"
 
 static uint64_t now_ms(void)
 {
@@ -50,14 +37,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
 }
 
 /* Half the blocks small (16 B .. 1 KiB), half mid (1 KiB .. 32 KiB). */
@@ -151,11 +130,9 @@ static struct peak run_peak(void)
 	size_t total = getenv("TEST_EMULATED") ? 128 * MiB : 1024 * MiB;
 	struct peak r;
 	unsigned int i;
-	pthread_t t;
 
 	/* Warm up: the main heap, a thread (TLS, stack cache), stdio. */
-	ck_assert_int_eq(pthread_create(&t, NULL, small_churn_thread, NULL), 0);
-	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	run_thread(small_churn_thread, NULL);
 	heap_maintenance(1);
 	ck_assert_int_eq(pthread_barrier_init(&bar, NULL, NT + 1), 0);
 	for (i = 0; i < NT; i++) {
@@ -262,13 +239,11 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("release");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("release", "core", 120, &tc);
 
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_release_trim);
 	tcase_add_test(tc, test_release_decay);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

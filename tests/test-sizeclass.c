@@ -10,6 +10,7 @@
 #include <mm/sizeclass.h>
 #include <mm/superslab/superslab.h>
 #include "harness.h"
+#include "testutil.h"
 
 static unsigned int naive_class(size_t n)
 {
@@ -246,10 +247,9 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("sizeclass");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("sizeclass", "core", 60, &tc);
 
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_table_shape);
 	tcase_add_test(tc, test_lookup_exhaustive_small);
 	tcase_add_test(tc, test_lookup_sampled_large);
@@ -258,7 +258,6 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_span_geometry);
 	tcase_add_test(tc, test_div_inverse);
 	tcase_add_test(tc, test_span_block_index_fake);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
+#include "testutil.h"
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -170,12 +171,12 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("static-link");
-	TCase *tc = tcase_create("static-link");
+	TCase *tc;
+	Suite *s = one_tcase_suite("static-link", "static-link", 0, &tc);
+
 	tcase_add_test(tc, test_standard_names);
 	tcase_add_test(tc, test_libc_internal_names);
 	tcase_add_test(tc, test_libc_callers);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

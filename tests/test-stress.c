@@ -26,9 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "harness.h"
-
-#define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
+#include "testutil.h"
 
 enum {
 	NTHREADS = 4,
@@ -50,27 +48,9 @@ static atomic_int stress_failed;
 static char fail_msg[512];
 static unsigned long iters = 20000;
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint64_t seed_of(const void *p, size_t size)
 {
 	return mix((uint64_t)(uintptr_t)p * 31 + size);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
 }
 
 static void stress_fail(const char *what, const void *p, size_t size, size_t at)
@@ -82,20 +62,12 @@ static void stress_fail(const char *what, const void *p, size_t size, size_t at)
 			 size, at);
 }
 
-/* Pattern: 8-byte words seed+k*K, tail bytes from the next word. */
+/* Header, then testutil.h's pattern from seed_of(address, size). */
 static void fill(struct obj *o, size_t size)
 {
-	uint64_t s = seed_of(o, size);
 	o->size = size;
-	o->magic = s;
-	unsigned char *b = (unsigned char *)o;
-	size_t off = sizeof(*o), k = 0;
-	for (; off + 8 <= size; off += 8, k++) {
-		uint64_t w = s + k * 0x9e3779b97f4a7c15ull;
-		memcpy(b + off, &w, 8);
-	}
-	uint64_t w = s + k * 0x9e3779b97f4a7c15ull;
-	memcpy(b + off, &w, size - off);
+	o->magic = seed_of(o, size);
+	pattern_fill(o + 1, size - sizeof(*o), o->magic);
 }
 
 /*
@@ -105,27 +77,18 @@ static void fill(struct obj *o, size_t size)
 static int check(const struct obj *o, const void *was, size_t size, size_t len)
 {
 	uint64_t s = seed_of(was, size);
-	const unsigned char *b = (const unsigned char *)o;
+	size_t off;
+
 	if (len >= sizeof(*o) && (o->size != size || o->magic != s)) {
 		stress_fail("header clobbered", o, size, 0);
 		return -1;
 	}
-	size_t off = sizeof(*o), k = 0;
-	for (; off + 8 <= len; off += 8, k++) {
-		uint64_t w = s + k * 0x9e3779b97f4a7c15ull, v;
-		memcpy(&v, b + off, 8);
-		if (v != w) {
-			stress_fail("pattern mismatch", o, size, off);
-			return -1;
-		}
-	}
-	if (off < len) {
-		uint64_t w = s + k * 0x9e3779b97f4a7c15ull, v = 0;
-		memcpy(&v, b + off, len - off);
-		if (memcmp(&v, &w, len - off)) {
-			stress_fail("pattern mismatch", o, size, off);
-			return -1;
-		}
+	if (len <= sizeof(*o))
+		return 0;
+	off = pattern_check(o + 1, len - sizeof(*o), s);
+	if (off != len - sizeof(*o)) {
+		stress_fail("pattern mismatch", o, size, sizeof(*o) + off);
+		return -1;
 	}
 	return 0;
 }
@@ -294,11 +257,10 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("stress");
-	TCase *tc = tcase_create("stress");
-	tcase_set_timeout(tc, 120);
+	TCase *tc;
+	Suite *s = one_tcase_suite("stress", "stress", 120, &tc);
+
 	tcase_add_test(tc, test_stress);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

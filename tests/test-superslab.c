@@ -16,16 +16,7 @@
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
 #include "harness.h"
-
-#define MiB ((size_t)1 << 20)
-
-static int64_t stat_now(enum stat_id id)
-{
-	int64_t v[STAT_COUNT];
-
-	stats_snapshot(v);
-	return v[id];
-}
+#include "testutil.h"
 
 static int global_var;
 
@@ -393,8 +384,8 @@ END_TEST
 
 static Suite *make_suite(void)
 {
-	Suite *s = suite_create("superslab");
-	TCase *tc = tcase_create("core");
+	TCase *tc;
+	Suite *s = one_tcase_suite("superslab", "core", 0, &tc);
 
 	tcase_add_test(tc, test_registry_kinds);
 	tcase_add_test(tc, test_pool_spans_every_class);
@@ -403,7 +394,6 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_lru_and_decay);
 	tcase_add_test(tc, test_lru_reuse);
 	tcase_add_test(tc, test_no_lru_when_disabled);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
