@@ -15,8 +15,14 @@
 
 struct hak_lock pool_lock = HAK_LOCK_INIT("pool");
 
-/* pool_lock: superslabs with at least one free usable slab. */
-static struct dlist ss_partial = { &ss_partial, &ss_partial };
+/*
+ * pool_lock: superslabs with free slabs, filed by the longest run of free
+ * slabs they have (slab 0 aside): ss_by_run[r].  A span of n slabs looks
+ * in ss_by_run[n], then n + 1, ...: the first superslab found has room, and
+ * the shortest run that fits is taken (best fit, without a scan).
+ */
+static struct dlist ss_by_run[SLABS_PER_SS + 1];
+static int ss_by_run_ready;
 /* pool_lock: every mapped superslab. */
 static struct dlist ss_all = { &ss_all, &ss_all };
 /* pool_lock: empty superslabs, most recently emptied first. */
@@ -28,6 +34,35 @@ static unsigned int lru_count;
 #define LRU_COMMITTED 4
 /* Largest class that may use the short slab 0 (keeps alignment <= 4 KiB). */
 #define SLAB0_MAX_BLOCK 4096u
+
+/* Longest run of set bits in map. */
+static unsigned int longest_run(uint64_t map)
+{
+	unsigned int best = 0;
+
+	while (map) {
+		unsigned int start = ffs64_index(map);
+		uint64_t rest = map >> start;
+		unsigned int run = ~rest ? ffs64_index(~rest) : 64 - start;
+
+		if (run > best)
+			best = run;
+		map &= ~bit_run_mask(start, run);
+	}
+	return best;
+}
+
+/* Files a superslab by its longest free run (pool_lock held). */
+static void ss_file(struct superslab *ss)
+{
+	unsigned int r = longest_run(ss->free_mask & ss->usable_mask & ~SLAB0_BIT);
+
+	if (!r && (ss->free_mask & ss->usable_mask & SLAB0_BIT))
+		r = 1;
+	dlist_del(&ss->pool_link);
+	if (r)
+		dlist_add(&ss_by_run[r], &ss->pool_link);
+}
 
 static void ss_setup(struct superslab *ss)
 {
@@ -76,6 +111,14 @@ static void ss_unmap(struct superslab *ss)
 	registry_unmap(ss, SS_SIZE);
 }
 
+/* Gives a cached superslab's pages back, keeping its address space. */
+static void ss_decommit(struct superslab *ss)
+{
+	if (!ss->decommitted &&
+	    !os_decommit((char *)ss + SS_RESERVED_BYTES, SS_SIZE - SS_RESERVED_BYTES))
+		ss->decommitted = 1;
+}
+
 /* Takes a superslab from the LRU cache, most recently emptied first. */
 static struct superslab *ss_from_lru(void)
 {
@@ -99,23 +142,26 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 	uint64_t exclude = (n == 1 && ci->size <= SLAB0_MAX_BLOCK) ? 0 : SLAB0_BIT;
 	struct superslab *ss = NULL;
 	struct dlist *pos;
-	unsigned int best_len = 65;
+	unsigned int len;
 	int first = -1;
 
 	hak_lock(&pool_lock);
-	/* Best fit over the superslabs with free slabs: the shortest free
-	 * run that holds the span, so long runs stay for long spans. */
-	for (pos = ss_partial.next; pos != &ss_partial; pos = pos->next) {
-		struct superslab *cand = dlist_entry(pos, struct superslab, pool_link);
-		unsigned int len;
-		int at = find_best_bit_run(cand->free_mask & ~exclude, n, &len);
+	if (!ss_by_run_ready) {
+		for (len = 0; len <= SLABS_PER_SS; len++)
+			dlist_init(&ss_by_run[len]);
+		ss_by_run_ready = 1;
+	}
+	for (len = n; len <= SLABS_PER_SS && !ss; len++) {
+		for (pos = ss_by_run[len].next; pos != &ss_by_run[len]; pos = pos->next) {
+			struct superslab *cand = dlist_entry(pos, struct superslab, pool_link);
+			unsigned int got;
+			int at = find_best_bit_run(cand->free_mask & ~exclude, n, &got);
 
-		if (at >= 0 && len < best_len) {
-			ss = cand;
-			first = at;
-			best_len = len;
-			if (len == n)
+			if (at >= 0) {
+				ss = cand;
+				first = at;
 				break;
+			}
 		}
 	}
 	if (!ss) {
@@ -133,14 +179,12 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 		if (!fresh)
 			ss_setup(ss);
 		stat_global_add(STAT_SUPERSLABS_IN_USE, 1);
-		dlist_add(&ss_partial, &ss->pool_link);
 		first = find_bit_run(ss->free_mask & ~exclude, n);
 		if (first < 0)
 			hak_fatal("class span does not fit a superslab", ss);
 	}
 	ss->free_mask &= ~bit_run_mask((unsigned int)first, n);
-	if (!(ss->free_mask & ss->usable_mask))
-		dlist_del(&ss->pool_link);
+	ss_file(ss);
 	hak_unlock(&pool_lock);
 
 	stat_global_add(STAT_SLABS_IN_USE, n);
@@ -203,9 +247,8 @@ void pool_release_span(struct span *s)
 	hak_lock(&pool_lock);
 	for (i = first; i < first + n; i++)
 		ss->head[i] = (uint8_t)i;
-	if (!(ss->free_mask & ss->usable_mask))
-		dlist_add(&ss_partial, &ss->pool_link);
 	ss->free_mask |= bit_run_mask(first, n);
+	ss_file(ss);
 	if (ss->free_mask == ss->usable_mask) {
 		/* Every slab is free: the superslab goes to the LRU cache. */
 		dlist_del(&ss->pool_link);
@@ -216,13 +259,6 @@ void pool_release_span(struct span *s)
 			ss->cached_since_ms = heap_coarse_now_ms();
 			dlist_add(&ss_lru, &ss->pool_link);
 			atomic_store_relaxed(&lru_count, lru_count + 1);
-			/* Only the first few cached superslabs stay committed;
-			 * the rest keep their address space but give their
-			 * pages back now, so a mass free lowers RSS at once. */
-			if (lru_count > LRU_COMMITTED &&
-			    !os_decommit((char *)ss + SS_RESERVED_BYTES,
-					 SS_SIZE - SS_RESERVED_BYTES))
-				ss->decommitted = 1;
 			stat_global_add(STAT_SUPERSLABS_CACHED, 1);
 		} else {
 			ss_unmap(ss);
@@ -235,10 +271,21 @@ void pool_release_span(struct span *s)
 void pool_decay(uint64_t now_ms, int force)
 {
 	uint64_t decay = hak_option(OPT_DECAY_MS);
+	struct dlist *pos;
+	unsigned int i = 0;
 
 	if (!atomic_load_relaxed(&lru_count))
 		return;
 	hak_lock(&pool_lock);
+	/* Past the first LRU_COMMITTED, cached superslabs idle for half the
+	 * decay time give their pages back; older than the decay time, they
+	 * are unmapped. */
+	for (pos = ss_lru.next; pos != &ss_lru; pos = pos->next) {
+		struct superslab *ss = dlist_entry(pos, struct superslab, pool_link);
+
+		if (++i > LRU_COMMITTED && (force || now_ms - ss->cached_since_ms >= decay / 2))
+			ss_decommit(ss);
+	}
 	while (!dlist_empty(&ss_lru)) {
 		struct superslab *ss = dlist_entry(ss_lru.prev, struct superslab, pool_link);
 
