@@ -218,7 +218,7 @@ set title "hakmem benchmarks: throughput relative to glibc (median, higher is be
 set ylabel "throughput / glibc (log scale)"
 set logscale y 2
 set grid ytics
-set key outside top center horizontal
+set key outside top center horizontal Left reverse samplen 2 width 2
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
