@@ -20,6 +20,7 @@
 #include <mm/init.h>
 #include <mm/large/large.h>
 #include <mm/options.h>
+#include <mm/pool/pool.h>
 #include <mm/os.h>
 #include <mm/sizeclass.h>
 #include <mm/stats.h>
@@ -31,13 +32,6 @@
 
 /* ------------------------------------------------------------------ */
 /* Allocation */
-
-static always_inline void *class_alloc(unsigned int cls, int fast)
-{
-	if (fast)
-		return heap_alloc(tls_heap, cls);
-	return shared_heap_alloc(cls);
-}
 
 static noinline void *big_alloc_entry(size_t n, size_t align)
 {
@@ -60,9 +54,9 @@ static noinline void *big_alloc_entry(size_t n, size_t align)
 static always_inline void *malloc_raw(size_t n)
 {
 	if (likely(n <= TINY_MAX_SIZE))
-		return class_alloc(tiny_class_lut[(n + 15) >> 4], IS_ENABLED(CONFIG_TINY));
+		return tiny_alloc(n);
 	if (likely(n <= POOL_MAX_SIZE))
-		return class_alloc(size_to_class_pool(n), IS_ENABLED(CONFIG_POOL));
+		return pool_alloc(n);
 	return big_alloc_entry(n, 0);
 }
 
@@ -78,16 +72,6 @@ static always_inline void *handed_out(void *p, size_t n, int zeroed)
 static always_inline void *malloc_impl(size_t n)
 {
 	return handed_out(malloc_raw(n), n, 0);
-}
-
-/* Smallest class >= n whose size is a multiple of align (<= SLAB_SIZE). */
-static unsigned int aligned_class(size_t n, size_t align)
-{
-	unsigned int c = size_to_class(n > align ? n : align);
-
-	while (c < NUM_CLASSES && (class_info[c].size & (align - 1)))
-		c++;
-	return c;
 }
 
 static void *memalign_raw(size_t align, size_t n)
@@ -110,8 +94,7 @@ static void *memalign_raw(size_t align, size_t n)
 	if (align <= SLAB_SIZE && n <= POOL_MAX_SIZE) {
 		c = aligned_class(n, align);
 		if (c < NUM_CLASSES)
-			return class_alloc(c, c < NUM_TINY_CLASSES ? IS_ENABLED(CONFIG_TINY)
-								  : IS_ENABLED(CONFIG_POOL));
+			return class_alloc(c);
 	}
 	return big_alloc_entry(n, align);
 }

@@ -3,7 +3,7 @@
  * Tiny prewarm (CONFIG_TINY_PREWARM): a new heap takes a span for each of
  * the most used tiny classes up front.
  */
-#include <mm/heap.h>
+#include <mm/tiny/tiny.h>
 
 /* Classes up to 256 B. */
 #define PREWARM_CLASSES 12

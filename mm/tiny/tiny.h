@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tiny tier: requests of at most 1 KiB.
+ *
+ * Job: map the size to one of the NUM_TINY_CLASSES classes (16 B steps to
+ * 128 B, then 4 per doubling) with one table lookup, and take a block of
+ * that class from the calling thread's heap (CONFIG_TINY) or, with the box
+ * off, from the locked shared heap.  Blocks live in single-slab spans of
+ * the slab engine (mm/superslab); the heap holds the fast path
+ * (mm/heap.h).
+ *
+ * Invariants:
+ *   class_info[tiny_class(n)].size >= n, and it is the smallest such;
+ *   class_info[c].nslabs == 1 for every tiny class c;
+ *   a tiny class never falls back to one mapping per block.
+ *
+ * Locks: none on the fast path; the shared heap takes shared_lock (rank 1
+ * in the lock order of mm/superslab/superslab.h).
+ */
+#ifndef HAKMEM_MM_TINY_H
+#define HAKMEM_MM_TINY_H
+
+#include <mm/heap.h>
+#include <mm/sizeclass.h>
+
+static always_inline unsigned int tiny_class(size_t n)
+{
+	return tiny_class_lut[(n + 15) >> 4];
+}
+
+/* A block of tiny class cls. */
+static always_inline void *tiny_alloc_class(unsigned int cls)
+{
+	if (IS_ENABLED(CONFIG_TINY))
+		return heap_alloc(tls_heap, cls);
+	return shared_heap_alloc(cls);
+}
+
+/* A block of at least n <= TINY_MAX_SIZE bytes. */
+static always_inline void *tiny_alloc(size_t n)
+{
+	return tiny_alloc_class(tiny_class(n));
+}
+
+#endif
