@@ -110,9 +110,14 @@ static void abandoned_init(void)
 	abandoned_ready = 1;
 }
 
+/*
+ * The owner is published with release stores after its heap (and its
+ * notify_lock) is set up; a remote freer reads it with acquire before it
+ * takes that lock.
+ */
 static inline struct heap *owner_heap(const struct span *s)
 {
-	return (struct heap *)((uintptr_t)atomic_load_relaxed(&s->owner) & ~OWNER_DETACHED);
+	return (struct heap *)((uintptr_t)atomic_load_acquire(&s->owner) & ~OWNER_DETACHED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -324,18 +329,21 @@ static int notify_and_push(struct span *s, void *p)
 	if (!h)
 		return 0;
 	hak_lock(&h->notify_lock);
-	if (owner_heap(s) == h && s->state == SPAN_FULL) {
-		uintptr_t old = atomic_load_relaxed(&s->remote);
+	if (owner_heap(s) == h && atomic_load_relaxed(&s->state) == SPAN_FULL) {
+		uintptr_t old = atomic_load_acquire(&s->remote);
 
-		if (old & SPAN_REMOTE_DETACHED) {
-			do {
-				*(void **)p = link_encode(s, p, remote_list(old));
-			} while (!atomic_cas_release(&s->remote, &old,
-						     remote_pushed(old, p) & ~SPAN_REMOTE_DETACHED));
-			s->state = SPAN_NOTIFIED;
-			s->notify_next = h->notified;
-			atomic_store_relaxed(&h->notified, s);
-			done = 1;
+		/* The owner may clear DETACHED meanwhile (it freed into the
+		 * span itself): then this is a plain push after all. */
+		while (old & SPAN_REMOTE_DETACHED) {
+			*(void **)p = link_encode(s, p, remote_list(old));
+			if (atomic_cas_release(&s->remote, &old,
+					       remote_pushed(old, p) & ~SPAN_REMOTE_DETACHED)) {
+				atomic_store_relaxed(&s->state, SPAN_NOTIFIED);
+				s->notify_next = h->notified;
+				atomic_store_relaxed(&h->notified, s);
+				done = 1;
+				break;
+			}
 		}
 	}
 	hak_unlock(&h->notify_lock);
@@ -350,12 +358,12 @@ static int notify_and_push(struct span *s, void *p)
 static void span_reattach(struct heap *h, struct span *s)
 {
 	hak_lock(&h->notify_lock);
-	if (s->state == SPAN_FULL) {
+	if (atomic_load_relaxed(&s->state) == SPAN_FULL) {
 		uintptr_t r = atomic_load_relaxed(&s->remote);
 
 		while (!atomic_cas_acq_rel(&s->remote, &r, r & ~SPAN_REMOTE_DETACHED))
 			;
-	} else if (s->state == SPAN_NOTIFIED) {
+	} else if (atomic_load_relaxed(&s->state) == SPAN_NOTIFIED) {
 		struct span **pp = &h->notified;
 
 		while (*pp && *pp != s)
@@ -364,11 +372,35 @@ static void span_reattach(struct heap *h, struct span *s)
 			atomic_store_relaxed(pp, s->notify_next);
 		s->notify_next = NULL;
 	}
-	s->state = SPAN_ACTIVE;
-	atomic_store_relaxed(&s->owner, h);
+	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+	atomic_store_release(&s->owner, h);
 	dlist_del(&s->link);
 	dlist_add_tail(&h->partial[s->cls], &s->link);
 	hak_unlock(&h->notify_lock);
+}
+
+/*
+ * Owner, no lock: takes back its own FULL span by clearing DETACHED.  If a
+ * remote freer cleared it first (the span is being notified), returns 0
+ * and span_reattach does it under the lock.
+ */
+static int span_reattach_fast(struct heap *h, struct span *s)
+{
+	uintptr_t r;
+
+	if (atomic_load_relaxed(&s->state) != SPAN_FULL)
+		return 0;
+	r = atomic_load_relaxed(&s->remote);
+	while (r & SPAN_REMOTE_DETACHED) {
+		if (atomic_cas_acq_rel(&s->remote, &r, r & ~SPAN_REMOTE_DETACHED)) {
+			atomic_store_relaxed(&s->state, SPAN_ACTIVE);
+			atomic_store_release(&s->owner, h);
+			dlist_del(&s->link);
+			dlist_add_tail(&h->partial[s->cls], &s->link);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 void heap_free_remote(struct span *s, void *p)
@@ -377,7 +409,8 @@ void heap_free_remote(struct span *s, void *p)
 	uintptr_t old;
 
 	if (owner_heap(s) == me && me->kind == HEAP_LIVE) {
-		span_reattach(me, s);
+		if (!span_reattach_fast(me, s))
+			span_reattach(me, s);
 		heap_free_block(s, p);
 		return;
 	}
@@ -424,8 +457,8 @@ static void heap_drain_notified(struct heap *h)
 		struct span *next = s->notify_next;
 
 		s->notify_next = NULL;
-		s->state = SPAN_ACTIVE;
-		atomic_store_relaxed(&s->owner, h);
+		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+		atomic_store_release(&s->owner, h);
 		dlist_del(&s->link);
 		dlist_add_tail(&h->partial[s->cls], &s->link);
 		s = next;
@@ -440,17 +473,19 @@ static void heap_drain_notified(struct heap *h)
 static int span_detach(struct heap *h, struct span *s)
 {
 	uintptr_t expect = 0;
-	int detached;
 
-	hak_lock(&h->notify_lock);
-	detached = atomic_cas_acq_rel(&s->remote, &expect, SPAN_REMOTE_DETACHED);
-	if (detached) {
-		s->state = SPAN_FULL;
-		atomic_store_relaxed(&s->owner, (struct heap *)((uintptr_t)h | OWNER_DETACHED));
-		dlist_add(&h->full, &s->link);
+	/* FULL is published before the DETACHED bit (the CAS releases it): a
+	 * remote freer that sees the bit finds the span FULL under the lock.
+	 * No lock is needed here. */
+	atomic_store_relaxed(&s->state, SPAN_FULL);
+	atomic_store_release(&s->owner, (struct heap *)((uintptr_t)h | OWNER_DETACHED));
+	if (!atomic_cas_acq_rel(&s->remote, &expect, SPAN_REMOTE_DETACHED)) {
+		atomic_store_relaxed(&s->state, SPAN_ACTIVE);
+		atomic_store_release(&s->owner, h);
+		return -1;
 	}
-	hak_unlock(&h->notify_lock);
-	return detached ? 0 : -1;
+	dlist_add(&h->full, &s->link);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -477,8 +512,8 @@ static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
 		s = dlist_entry(abandoned[cls].next, struct span, link);
 		dlist_del(&s->link);
 		atomic_fetch_add_relaxed(&abandoned_count, (uint64_t)-1);
-		s->state = SPAN_ACTIVE;
-		atomic_store_relaxed(&s->owner, h);
+		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+		atomic_store_release(&s->owner, h);
 	}
 	hak_unlock(&abandoned_lock);
 	/* Its remote frees are collected when its free list runs dry. */
@@ -554,7 +589,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 void heap_free_local_slow(struct heap *h, struct span *s)
 {
 	span_check(s);
-	if (s == h->current[s->cls] || s->state != SPAN_ACTIVE || s->kept_empty)
+	if (s == h->current[s->cls] || atomic_load_relaxed(&s->state) != SPAN_ACTIVE || s->kept_empty)
 		return;
 	/* The reserve is counted in slabs: RESERVE_SLABS per reserved span,
 	 * so a heap keeps a few small spans or one or two big ones. */
@@ -670,8 +705,8 @@ static void abandon_span(struct span *s)
 {
 	hak_lock(&abandoned_lock);
 	abandoned_init();
-	s->state = SPAN_ABANDONED;
-	atomic_store_relaxed(&s->owner, (struct heap *)NULL);
+	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ABANDONED);
+	atomic_store_release(&s->owner, (struct heap *)NULL);
 	dlist_add_tail(&abandoned[s->cls], &s->link);
 	atomic_fetch_add_relaxed(&abandoned_count, 1);
 	hak_unlock(&abandoned_lock);
@@ -747,12 +782,12 @@ static void heap_release_all(struct heap *h)
 		struct span *s = dlist_entry(h->full.next, struct span, link);
 		uintptr_t r = atomic_load_relaxed(&s->remote);
 
-		if (s->state == SPAN_FULL)
+		if (atomic_load_relaxed(&s->state) == SPAN_FULL)
 			while (!atomic_cas_acq_rel(&s->remote, &r, r & ~SPAN_REMOTE_DETACHED))
 				;
-		s->state = SPAN_ACTIVE;
+		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 		s->notify_next = NULL;
-		atomic_store_relaxed(&s->owner, h);
+		atomic_store_release(&s->owner, h);
 		dlist_del(&s->link);
 		dlist_add(&h->partial[s->cls], &s->link);
 	}
@@ -1032,15 +1067,15 @@ static void collect_orphan(struct span *s, void *arg)
 	struct orphans *o = arg;
 	struct heap *h = owner_heap(s);
 
-	if (s->state == SPAN_ABANDONED || s->state == SPAN_FREE)
+	if (atomic_load_relaxed(&s->state) == SPAN_ABANDONED || atomic_load_relaxed(&s->state) == SPAN_FREE)
 		return;
 	if (h == o->me || h == &shared_heap)
 		return;
 	if (h && h->kind != HEAP_LIVE)
 		return;
 	atomic_store_relaxed(&s->remote, atomic_load_relaxed(&s->remote) & ~SPAN_REMOTE_DETACHED);
-	atomic_store_relaxed(&s->owner, (struct heap *)NULL);
-	s->state = SPAN_ACTIVE;
+	atomic_store_release(&s->owner, (struct heap *)NULL);
+	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 	s->notify_next = NULL;
 	s->kept_empty = 0;
 	dlist_init(&s->link);

@@ -305,11 +305,14 @@ static void check_interior(size_t size, size_t off, int others)
 		      "free(interior %p of a %zu B block) killed by signal %d; "
 		      "stderr: %s", bad, size,
 		      WIFSIGNALED(st) ? WTERMSIG(st) : -1, err);
+	/* Interior pointers abort in debug (DEBUG_ASSERT) and hardened
+	 * (FOREIGN_ABORT) configs; DESIGN.md "Bad input". */
 	ck_assert_msg(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) ||
-			      IS_ENABLED(CONFIG_FOREIGN_ABORT),
+			      IS_ENABLED(CONFIG_FOREIGN_ABORT) ||
+			      IS_ENABLED(CONFIG_DEBUG_ASSERT),
 		      "free(interior %p of a %zu B block) aborted in a config "
-		      "without CONFIG_DOUBLE_FREE_CHECK/CONFIG_FOREIGN_ABORT; "
-		      "stderr: %s", bad, size, err);
+		      "without CONFIG_DOUBLE_FREE_CHECK/CONFIG_FOREIGN_ABORT/"
+		      "CONFIG_DEBUG_ASSERT; stderr: %s", bad, size, err);
 	ck_assert_msg(has_abort_line(err, bad),
 		      "abort without a 'hakmem: <what> %p' line; stderr: %s",
 		      bad, err);

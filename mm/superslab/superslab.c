@@ -75,7 +75,7 @@ static void ss_setup(struct superslab *ss)
 
 		memset(s, 0, sizeof(*s));
 		s->index = (uint8_t)i;
-		s->state = SPAN_FREE;
+		atomic_store_relaxed(&s->state, (uint8_t)SPAN_FREE);
 		dlist_init(&s->link);
 		ss->head[i] = (uint8_t)i;
 		/* A slab is usable when some of it lies past the metadata. */
@@ -189,7 +189,7 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 
 	stat_global_add(STAT_SLABS_IN_USE, n);
 	span_init(ss, (unsigned int)first, cls);
-	atomic_store_relaxed(&ss->spans[first].owner, owner);
+	atomic_store_release(&ss->spans[first].owner, owner);
 	return &ss->spans[first];
 }
 
@@ -218,7 +218,7 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 	s->remote = 0;
 	s->cls = (uint8_t)cls;
 	s->nslabs = (uint8_t)ci->nslabs;
-	s->state = SPAN_ACTIVE;
+	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 	s->notify_next = NULL;
 	s->kept_empty = 0;
 	dlist_init(&s->link);
@@ -234,8 +234,8 @@ void pool_release_span(struct span *s)
 	struct superslab *ss = ss_of((uintptr_t)s);
 	unsigned int first = s->index, n = s->nslabs, i;
 
-	atomic_store_relaxed(&s->owner, (struct heap *)NULL);
-	s->state = SPAN_FREE;
+	atomic_store_release(&s->owner, (struct heap *)NULL);
+	atomic_store_relaxed(&s->state, (uint8_t)SPAN_FREE);
 	s->carved = 0;
 	s->capacity = 0;
 	s->span_bytes = 0;
