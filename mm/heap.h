@@ -20,7 +20,9 @@
  *
  * Ownership: span->owner == heap for ACTIVE spans; heap | OWNER_DETACHED
  * for FULL and NOTIFIED spans, so a free into them fails the fast path's
- * owner test and goes through the remote push (which notifies the owner).
+ * owner test and takes heap_free_remote: another thread's free pushes (and
+ * notifies the owner), the owner's own free takes the span back first.
+ * Owners are stored with release and read with acquire.
  *
  * Invariants (owner-private fields, no atomics):
  *   - h->current[c] is &empty_span or an ACTIVE span of class c;

@@ -25,7 +25,9 @@
  *              owner no longer looks at it.  The first remote free clears
  *              DETACHED and queues the span on the owner's notified list
  *              (heap->notify_lock), the owner moves it back to partial on
- *              its next slow path ("delayed free", as in mimalloc).
+ *              its next slow path ("delayed free", as in mimalloc).  The
+ *              owner sets and clears DETACHED by CAS without the lock
+ *              (ACTIVE<->FULL); whoever clears the bit first wins.
  *   NOTIFIED   FULL span queued on the owner's notified list.
  *   ABANDONED  owner NULL, on the abandoned list of its class
  *              (abandoned_lock); adopted by the next heap needing the class
@@ -49,7 +51,7 @@
  *   2. heaps_lock            list of all heaps; taken alone, except by the
  *                            fork handler, which then takes every
  *                            notify_lock in list order
- *   3. heap->notify_lock     per heap: FULL<->NOTIFIED<->ACTIVE changes,
+ *   3. heap->notify_lock     per heap: FULL->NOTIFIED->ACTIVE changes,
  *                            the notified list, heap teardown
  *   4. abandoned_lock        abandoned span lists
  *   5. pool_lock             superslab list, free masks, LRU cache
