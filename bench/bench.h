@@ -284,7 +284,7 @@ static void bench_result(const char *fmt, ...)
 #ifdef BENCH_STANDIN
 static void *standin_head;
 
-#define BENCH_BARRIER() __asm__ __volatile__("" ::: "memory")
+#define BENCH_BARRIER() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
 static inline void *standin_pop(void)
 {

@@ -46,8 +46,9 @@
 /* Keeps the compiler from reasoning about a pointer's provenance. */
 static inline void *probe_launder(void *p)
 {
-	__asm__ volatile("" : "+r"(p) : : "memory");
-	return p;
+	void *volatile slot = p;
+
+	return slot;
 }
 
 PROBE_FN void probe_vprint(const char *fmt, va_list ap)
