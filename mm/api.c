@@ -120,7 +120,7 @@ static always_inline struct span *block_span_fast(uintptr_t a)
 	if (unlikely(registry_kind(a) != REG_SUPERSLAB))
 		return NULL;
 	s = slab_of(ss_of(a), a);
-	if (unlikely(span_block_index(s, a) < 0))
+	if (unlikely(!span_is_block(s, a)))
 		return NULL;
 	return s;
 }
@@ -132,7 +132,7 @@ static struct span *block_span(uintptr_t a)
 	if (registry_kind(a) != REG_SUPERSLAB)
 		return NULL;
 	s = span_of(ss_of(a), a);
-	if (span_block_index(s, a) < 0)
+	if (!span_is_block(s, a))
 		return NULL;
 	return s;
 }

@@ -22,6 +22,7 @@ __thread struct heap *tls_heap __attribute__((tls_model("initial-exec"))) = &emp
 struct span empty_span;
 
 #define HEAP_STATIC_INIT(k) { .current = { [0 ... NUM_CLASSES - 1] = &empty_span }, \
+	.tiny_direct = { [0 ... TINY_DIRECT_ENTRIES - 1] = &empty_span }, \
 	.kind = (k), .notify_lock = HAK_LOCK_INIT("heap-notify") }
 struct heap empty_heap = HEAP_STATIC_INIT(HEAP_EMPTY);
 static struct heap dead_heap = HEAP_STATIC_INIT(HEAP_DEAD);
@@ -88,12 +89,25 @@ void heap_double_free(void *p)
 	hak_bad_free("double free", p);
 }
 
+void heap_set_current(struct heap *h, unsigned int cls, struct span *s)
+{
+	h->current[cls] = s;
+	if (cls < NUM_TINY_CLASSES) {
+		/* The request sizes of class cls: (previous size, size]. */
+		unsigned int i = cls ? class_info[cls - 1].size / 16 + 1 : 0;
+		unsigned int last = class_info[cls].size / 16;
+
+		for (; i <= last; i++)
+			h->tiny_direct[i] = s;
+	}
+}
+
 static void init_lists(struct heap *h)
 {
 	unsigned int c;
 
 	for (c = 0; c < NUM_CLASSES; c++) {
-		h->current[c] = &empty_span;
+		heap_set_current(h, c, &empty_span);
 		dlist_init(&h->partial[c]);
 	}
 	dlist_init(&h->full);
@@ -572,7 +586,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 				continue;
 		}
 		s = heap_next_span(h, cls);
-		h->current[cls] = s ? s : &empty_span;
+		heap_set_current(h, cls, s ? s : &empty_span);
 		if (!s) {
 			errno = ENOMEM;
 			return NULL;
@@ -583,6 +597,11 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 	s->used++;
 	heap_account_alloc(h, s, cls, b);
 	return b;
+}
+
+void *heap_alloc_slow_direct(struct heap *h, size_t i)
+{
+	return heap_alloc_slow(h, tiny_class_lut[i]);
 }
 
 /* Called when a local free left the span with no block in use. */
@@ -798,7 +817,7 @@ static void heap_release_all(struct heap *h)
 	for (c = 0; c < NUM_CLASSES; c++) {
 		struct span *s = h->current[c];
 
-		h->current[c] = &empty_span;
+		heap_set_current(h, c, &empty_span);
 		if (s != &empty_span)
 			span_retire(s, 0);
 		while ((pos = h->partial[c].next) != &h->partial[c]) {
@@ -881,7 +900,7 @@ static void shared_heap_trim(void)
 		}
 		if (cur != &empty_span) {
 			if (span_all_remote(cur)) {
-				shared_heap.current[c] = &empty_span;
+				heap_set_current(&shared_heap, c, &empty_span);
 				pool_release_span(cur);
 			}
 		}

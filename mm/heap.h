@@ -25,7 +25,8 @@
  * Owners are stored with release and read with acquire.
  *
  * Invariants (owner-private fields, no atomics):
- *   - h->current[c] is &empty_span or an ACTIVE span of class c;
+ *   - h->current[c] is &empty_span or an ACTIVE span of class c, and
+ *     h->tiny_direct[i] == h->current[tiny_class_lut[i]];
  *   - every other ACTIVE span of h is on h->partial[c];
  *   - every FULL/NOTIFIED span of h is on h->full;
  *   - h->empty_kept == slabs of the spans on partial lists with kept_empty,
@@ -64,7 +65,16 @@ struct trace_event {
 	uint64_t size;     /* request size; TRACE_FREE set for a free */
 };
 
+/* Entries of heap->tiny_direct: one per 16 B step of tiny request size. */
+#define TINY_DIRECT_ENTRIES (TINY_MAX_SIZE / 16 + 1)
+
 struct heap {
+	/*
+	 * tiny_direct[(n + 15) >> 4] == current[tiny_class_lut[(n + 15) >> 4]]
+	 * at all times: the tiny fast path indexes it by size and skips the
+	 * class lookup (heap_set_current keeps the two in step).
+	 */
+	struct span *tiny_direct[TINY_DIRECT_ENTRIES];
 	struct span *current[NUM_CLASSES];
 #if IS_ENABLED(CONFIG_STATS)
 	uint64_t class_allocs[NUM_CLASSES];
@@ -98,8 +108,8 @@ struct heap {
 
 
 extern __thread struct heap *tls_heap __attribute__((tls_model("initial-exec")));
-extern struct heap empty_heap;
-extern struct span empty_span;
+extern hak_hidden struct heap empty_heap;
+extern hak_hidden struct span empty_span;
 
 /* Records one call in the calling thread's trace ring (CONFIG_DEBUG_TRACE). */
 static always_inline void heap_trace(void *p, size_t size, uint64_t op)
@@ -168,29 +178,54 @@ static always_inline void heap_account_alloc(struct heap *h, struct span *s,
 /* ---- Fast paths. */
 noinline void *heap_alloc_slow(struct heap *h, unsigned int cls);
 
-static always_inline void *heap_alloc(struct heap *h, unsigned long cls)
+/*
+ * Takes b, the head of s->free, off the list; NULL when its link is out of
+ * the span (the slow path then checks it again and aborts: it is corrupt).
+ */
+static always_inline void *heap_pop_block(struct heap *h, struct span *s, void *b)
 {
-	struct span *s = h->current[cls];
-	void *b = s->free;
 	uintptr_t next;
 
-	if (unlikely(!b))
-		return heap_alloc_slow(h, (unsigned int)cls);
 	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
 		next = (uintptr_t)link_next(s, b);
 	} else {
-		/* An out-of-span link goes to the slow path, which checks it
-		 * again and aborts: it is corrupt. */
 		vg_mem_defined(b, sizeof(void *));
 		next = *(uintptr_t *)b;
 		if (unlikely(next - s->start >= s->span_bytes) && next)
-			return heap_alloc_slow(h, (unsigned int)cls);
+			return NULL;
 	}
 	s->free = (void *)next;
 	s->used++;
-	heap_account_alloc(h, s, (unsigned int)cls, b);
+	heap_account_alloc(h, s, s->cls, b);
 	return b;
 }
+
+/* A block from s, one of h's current spans; NULL sends to the slow path. */
+static always_inline void *heap_pop(struct heap *h, struct span *s)
+{
+	void *b = s->free;
+
+	if (likely(b))
+		b = heap_pop_block(h, s, b);
+	return b;
+}
+
+/* A block of class cls from heap h. */
+static always_inline void *heap_alloc(struct heap *h, unsigned long cls)
+{
+	void *b = heap_pop(h, h->current[cls]);
+
+	if (likely(b))
+		return b;
+	return heap_alloc_slow(h, (unsigned int)cls);
+}
+
+/* heap_alloc_slow for the class of tiny_direct[i] (its class lookup is
+ * kept off the fast path). */
+noinline void *heap_alloc_slow_direct(struct heap *h, size_t i);
+
+/* Sets h's current span of class cls (and the tiny direct entries). */
+void heap_set_current(struct heap *h, unsigned int cls, struct span *s);
 
 noinline void heap_free_local_slow(struct heap *h, struct span *s);
 cold void heap_double_free(void *p);
@@ -201,7 +236,7 @@ static always_inline void heap_free_block(struct span *s, void *p)
 {
 	struct heap *h = tls_heap;
 
-	if (likely(atomic_load_relaxed(&s->owner) == h)) {
+	if (likely(load_relaxed_foldable(&s->owner) == h)) {
 		if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
 			heap_debug_free(s, p);
 		/* Without the bitmap, catch at least the block freed last. */

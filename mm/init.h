@@ -14,7 +14,7 @@
 
 struct heap;
 
-extern int hak_init_state;   /* 2 when done */
+extern hak_hidden int hak_init_state;   /* 2 when done */
 int hak_init_slow(void);
 
 /* 0 when the allocator is ready; an errno value when it cannot run. */

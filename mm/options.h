@@ -55,7 +55,7 @@ enum option_id {
 	OPT_COUNT
 };
 
-extern uint64_t option_values[OPT_COUNT];
+extern hak_hidden uint64_t option_values[OPT_COUNT];
 
 static inline uint64_t hak_option(enum option_id id)
 {

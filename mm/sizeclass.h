@@ -65,8 +65,8 @@ static always_inline uint64_t rotr64(uint64_t x, unsigned int k)
 {
 	return (x >> k) | (x << ((64 - k) & 63));
 }
-extern const struct class_info class_info[NUM_CLASSES];
-extern const uint8_t tiny_class_lut[TINY_MAX_SIZE / 16 + 1];
+extern hak_hidden const struct class_info class_info[NUM_CLASSES];
+extern hak_hidden const uint8_t tiny_class_lut[TINY_MAX_SIZE / 16 + 1];
 
 /* Class of a size in 1 KiB .. 1 MiB. */
 static always_inline unsigned int size_to_class_pool(size_t n)

@@ -36,7 +36,7 @@ enum stat_id {
 	STAT_COUNT
 };
 
-extern int64_t stat_global[STAT_COUNT];
+extern hak_hidden int64_t stat_global[STAT_COUNT];
 
 static inline void stat_global_add(enum stat_id id, int64_t delta)
 {

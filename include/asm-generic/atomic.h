@@ -67,4 +67,23 @@
 #define atomic_thread_fence_seq_cst() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
 
+/*
+ * A relaxed load the compiler may fold into the instruction that uses it
+ * (an __atomic load is always a separate instruction): for an aligned word
+ * of at most 8 bytes, which no supported CPU tears, read once by a single
+ * compare on a fast path.  ThreadSanitizer builds use the atomic load so
+ * that it still sees an atomic access.
+ */
+#ifndef load_relaxed_foldable
+#ifdef __SANITIZE_THREAD__
+#define load_relaxed_foldable(p) atomic_load_relaxed(p)
+#else
+#define load_relaxed_foldable(p)					\
+	({								\
+		_Static_assert(sizeof(*(p)) <= 8, "one aligned access"); \
+		*(p);							\
+	})
+#endif
+#endif
+
 #endif

@@ -13,7 +13,8 @@
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
 
-struct registry registry;
+uintptr_t registry_entries;
+uint8_t *registry_bytes;
 struct hak_lock registry_lock = HAK_LOCK_INIT("registry");
 
 int registry_init(void)
@@ -22,13 +23,13 @@ int registry_init(void)
 	void *map;
 	int err;
 
-	if (registry.entries)
+	if (registry_entries)
 		return 0;
 	err = os_reserve(entries, &map);
 	if (err)
 		return err;
-	registry.map = map;
-	atomic_store_release(&registry.entries, entries);
+	registry_bytes = map;
+	atomic_store_release(&registry_entries, entries);
 	return 0;
 }
 
@@ -38,12 +39,12 @@ static void registry_set_locked(uintptr_t addr, size_t size, unsigned int kind)
 	uintptr_t last = (addr + size - 1) >> SS_SHIFT;
 	uintptr_t i;
 
-	for (i = first; i <= last && i < registry.entries; i++) {
+	for (i = first; i <= last && i < registry_entries; i++) {
 		unsigned int k = kind;
 
 		if (kind == REG_BIG_HEAD && i != first)
 			k = REG_BIG_TAIL;
-		atomic_store_release(&registry.map[i], (uint8_t)k);
+		atomic_store_release(&registry_bytes[i], (uint8_t)k);
 	}
 }
 
@@ -56,7 +57,7 @@ int registry_map(size_t size, size_t align, size_t skew, unsigned int kind,
 	hak_lock(&registry_lock);
 	err = os_map_aligned(size, align, skew, &p);
 	if (!err) {
-		if (((uintptr_t)p + size - 1) >> SS_SHIFT >= registry.entries) {
+		if (((uintptr_t)p + size - 1) >> SS_SHIFT >= registry_entries) {
 			/* Above the address range the registry covers. */
 			os_unmap(p, size);
 			err = ENOMEM;
@@ -86,7 +87,7 @@ int registry_resize(void *addr, size_t old_size, size_t new_size)
 	int err;
 
 	hak_lock(&registry_lock);
-	if ((a + new_size - 1) >> SS_SHIFT >= registry.entries) {
+	if ((a + new_size - 1) >> SS_SHIFT >= registry_entries) {
 		hak_unlock(&registry_lock);
 		return ENOMEM;
 	}
@@ -97,9 +98,9 @@ int registry_resize(void *addr, size_t old_size, size_t new_size)
 		uintptr_t i;
 
 		for (i = old_last + 1; i <= new_last; i++)
-			atomic_store_release(&registry.map[i], (uint8_t)REG_BIG_TAIL);
+			atomic_store_release(&registry_bytes[i], (uint8_t)REG_BIG_TAIL);
 		for (i = new_last + 1; i <= old_last; i++)
-			atomic_store_release(&registry.map[i], (uint8_t)REG_NONE);
+			atomic_store_release(&registry_bytes[i], (uint8_t)REG_NONE);
 		stat_global_add(STAT_BYTES_MAPPED, (int64_t)new_size - (int64_t)old_size);
 	}
 	hak_unlock(&registry_lock);

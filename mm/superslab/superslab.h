@@ -115,22 +115,24 @@ _Static_assert(SPAN_MAX_BLOCKS < (1UL << (64 - VA_BITS)), "remote count fits its
 struct span {
 	/* Hot, owner-private: the fast paths touch only this cache line. */
 	void *free;            /* free list (links encoded with FREELIST_HARDENED) */
-	uint32_t used;         /* see the accounting equation above */
-	uint32_t carved;       /* blocks carved so far (bump pointer); 0: no blocks */
+	/* Blocks carved so far (bump pointer); 0: no blocks.  64 bits so
+	 * that free compares against it in one instruction. */
+	uint64_t carved;
 	uintptr_t start;       /* address of block 0 */
 	uint64_t div_inv;      /* class_info[cls].div_inv */
 	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
 	struct heap *owner;    /* relaxed atomic: read by every free */
+	uint32_t used;         /* see the accounting equation above */
 	uint32_t block_size;
 	uint8_t div_shift;     /* class_info[cls].div_shift */
 	uint8_t cls;
 	uint8_t nslabs;
 	uint8_t state;         /* enum span_state */
-	uint32_t capacity;     /* blocks in this span */
 	uint8_t index;         /* slab index within the superslab */
 	uint8_t kept_empty;    /* counted in the heap's empty reserve */
 	/* Second cache line: written by other threads and slow paths. */
 	uintptr_t remote __attribute__((aligned(64))); /* atomic: remote list | flags */
+	uint32_t capacity;     /* blocks in this span */
 	struct dlist link;     /* partial/full/abandoned list (by its lock) */
 	struct span *notify_next; /* notified list (owner's notify_lock) */
 	uint64_t key;          /* FREELIST_HARDENED: per-span random key */
@@ -182,17 +184,29 @@ static always_inline struct span *span_of(struct superslab *ss, uintptr_t addr)
 	return &ss->spans[ss->head[idx]];
 }
 
+/* (addr - start) / block_size if the block size divides it, else at
+ * least 2^44 (see struct class_info). */
+static always_inline uint64_t span_block_quotient(const struct span *s, uintptr_t addr)
+{
+	return rotr64((uint64_t)(addr - s->start) * s->div_inv, s->div_shift);
+}
+
 /*
- * Block index of addr within its span, or -1 when addr is not the start of
- * a block that has been carved (interior pointer, metadata, free slab, or
- * the descriptor of a span's tail slab).
+ * Whether addr is the start of a block of span s that has been carved
+ * (not an interior pointer, metadata, a free slab, or the descriptor of a
+ * span's tail slab).  carved only grows while the span holds blocks: any
+ * value another thread reads covers the block it is freeing.
  */
+static always_inline int span_is_block(const struct span *s, uintptr_t addr)
+{
+	return span_block_quotient(s, addr) < load_relaxed_foldable(&s->carved);
+}
+
+/* Block index of addr within its span, or -1 (see span_is_block). */
 static always_inline long span_block_index(const struct span *s, uintptr_t addr)
 {
-	uint64_t q = rotr64((uint64_t)(addr - s->start) * s->div_inv, s->div_shift);
+	uint64_t q = span_block_quotient(s, addr);
 
-	/* carved only grows while the span holds blocks: any value another
-	 * thread reads covers the block it is freeing. */
 	if (unlikely(q >= atomic_load_relaxed(&s->carved)))
 		return -1;
 	return (long)q;
@@ -206,11 +220,10 @@ enum reg_kind {
 	REG_BIG_TAIL = 3,   /* later pieces */
 };
 
-struct registry {
-	uintptr_t entries;   /* 0 until the map is reserved */
-	uint8_t *map;        /* one enum reg_kind per SS_SIZE of address space */
-};
-extern struct registry registry;
+/* 0 until the map is reserved; then 2^(VA_BITS - SS_SHIFT). */
+extern hak_hidden uintptr_t registry_entries;
+/* One enum reg_kind per SS_SIZE of address space. */
+extern hak_hidden uint8_t *registry_bytes;
 
 /*
  * The map pointer and its size are written once, at init, before any
@@ -222,9 +235,9 @@ static always_inline unsigned int registry_kind(uintptr_t addr)
 {
 	uintptr_t idx = addr >> SS_SHIFT;
 
-	if (unlikely(idx >= atomic_load_relaxed(&registry.entries)))
+	if (unlikely(idx >= load_relaxed_foldable(&registry_entries)))
 		return REG_NONE;
-	return atomic_load_relaxed(&atomic_load_relaxed(&registry.map)[idx]);
+	return load_relaxed_foldable(&load_relaxed_foldable(&registry_bytes)[idx]);
 }
 
 int registry_init(void);
@@ -256,7 +269,7 @@ void pool_decay(uint64_t now_ms, int force);
 /* Initialises span descriptors of a span taken from the pool. */
 void span_init(struct superslab *ss, unsigned int first, unsigned int cls);
 
-extern struct hak_lock pool_lock;
-extern struct hak_lock registry_lock;
+extern hak_hidden struct hak_lock pool_lock;
+extern hak_hidden struct hak_lock registry_lock;
 
 #endif

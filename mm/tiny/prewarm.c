@@ -20,6 +20,6 @@ void heap_prewarm(struct heap *h)
 		s = pool_acquire_span(c, h);
 		if (!s)
 			return;
-		h->current[c] = s;
+		heap_set_current(h, c, s);
 	}
 }

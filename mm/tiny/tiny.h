@@ -39,7 +39,16 @@ static always_inline void *tiny_alloc_class(unsigned int cls)
 /* A block of at least n <= TINY_MAX_SIZE bytes. */
 static always_inline void *tiny_alloc(size_t n)
 {
-	return tiny_alloc_class(tiny_class(n));
+	if (IS_ENABLED(CONFIG_TINY)) {
+		size_t i = (n + 15) >> 4;
+		struct heap *h = tls_heap;
+		void *b = heap_pop(h, h->tiny_direct[i]);
+
+		if (likely(b))
+			return b;
+		return heap_alloc_slow_direct(h, i);
+	}
+	return shared_heap_alloc(tiny_class(n));
 }
 
 #endif
