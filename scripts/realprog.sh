@@ -5,13 +5,28 @@
 #
 # Runs real programs under LD_PRELOAD=LIBHAKMEM_SO and compares each one's
 # stdout and exit status byte for byte with a run without it:
-#   python3  dicts/lists/strings/json/threads, PYTHONMALLOC=malloc
+#   python3  multi-threaded: dicts/lists in 4 threads, then strings/json,
+#            PYTHONMALLOC=malloc
 #   perl     hashes, strings, sort, regex
 #   sort     a generated 200k-line file, several keys, temp-file merges
 #   sqlite3  inserts, indexes, joins, aggregates, VACUUM (skipped if absent)
 #   gcc      compiles and links a multi-file C program; the program's output
 #            (run without the library) and gcc's exit status are compared
 #   git      init, commits with fixed names and dates, log/cat-file/gc/fsck
+#   redis    redis-server (preloaded; its clients are not) on a unix socket
+#            in the work directory: redis-benchmark (output not compared,
+#            only its exit status), FLUSHALL ASYNC, then ~50k deterministic
+#            redis-cli commands (strings, lists, hashes, sets, sorted sets,
+#            Lua, DEBUG DIGEST, DEBUG RELOAD) whose replies are compared;
+#            SHUTDOWN NOSAVE, and the server must exit 0.  Skipped without
+#            redis-server, redis-cli or redis-benchmark
+#   cxx      g++ compiles tests/realprog/stlstress.cpp (the binary's cksum
+#            is compared), then runs it: STL containers, shared_ptr, sort,
+#            4 threads passing objects through mutex-protected queues
+#   make     make -j2 -s builds a small project (tests/realprog/mkprog.mk:
+#            the cprog sources, a static library, generated sources); make
+#            and every gcc, ar and sh it spawns are preloaded.  Compared:
+#            the programs' output and "make -q" before and after a touch
 # Each program also runs once with HAKMEM_STATS=1; its stderr must show
 # "hakmem: stat allocs N" with N > 0, proving hakmem served it.  That check
 # is skipped, with a note, when no run printed any stats line at all (a
@@ -124,9 +139,100 @@ prog_git() {
 	x git count-objects -v | grep -v size
 }
 
+# redis_stop: the EXIT trap of prog_redis, which runs in a subshell of its
+# own.  Stops a server still running after a failure: SHUTDOWN NOSAVE, then
+# SIGKILL to the pid in redis.pid (not $redis_job: that is the subshell
+# running x, and timeout would keep the server alive).
+redis_stop() {
+	kill -0 "$redis_job" 2>/dev/null || return 0
+	timeout 5 redis-cli -s r.sock shutdown nosave >/dev/null 2>&1
+	local i
+	for i in $(seq 50); do
+		kill -0 "$redis_job" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	[ -s redis.pid ] && kill -KILL "$(cat redis.pid)" 2>/dev/null
+	kill -KILL "$redis_job" 2>/dev/null
+	echo "redis-server did not shut down; killed" >&2
+}
+
+prog_redis() {
+	local i rc cli
+	awk -f "$rp/redis-cmds.awk" >cmds.txt || return
+	# Only the server is preloaded.  It logs to stdout (server.log, not
+	# compared: it has pids and times); its stderr is the run's stderr,
+	# where HAKMEM_STATS=1 reports when it exits after SHUTDOWN.
+	x redis-server --port 0 --unixsocket r.sock --pidfile "$PWD/redis.pid" \
+		--save '' --appendonly no --daemonize no \
+		--enable-debug-command local >server.log &
+	redis_job=$!
+	trap redis_stop EXIT	# bash runs it on SIGINT/SIGTERM too
+	for i in $(seq 100); do
+		[ "$(redis-cli -s r.sock ping 2>/dev/null)" = PONG ] && break
+		if ! kill -0 $redis_job 2>/dev/null || [ "$i" = 100 ]; then
+			echo "redis-server did not come up" >&2
+			tail -n 3 server.log >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "server up"
+	if ! redis-benchmark -s r.sock -n 20000 -r 100000 -d 64 -q \
+		-t set,get,lpush,lpop,incr,hset,sadd >bench.out 2>&1; then
+		echo "redis-benchmark failed" >&2
+		tail -n 3 bench.out >&2
+		return 1
+	fi
+	echo "benchmark ok"
+	redis-cli -s r.sock flushall async &&
+	redis-cli -s r.sock dbsize &&
+	redis-cli -s r.sock <cmds.txt &&
+	redis-cli -s r.sock shutdown nosave
+	cli=$?
+	[ $cli = 0 ] || redis_stop
+	wait $redis_job
+	rc=$?
+	trap - EXIT
+	echo "server exit $rc"
+	if [ $cli != 0 ] || [ $rc != 0 ]; then
+		tail -n 2 server.log >&2
+		echo "redis-cli exit $cli, redis-server exit $rc" >&2
+		return 1
+	fi
+}
+
+prog_cxx() {
+	# -frandom-seed: g++ output must not vary from run to run, so that the
+	# binaries can be compared too
+	x g++ -O2 -Wall -pthread -frandom-seed=stlstress \
+		-o stlstress "$rp/stlstress.cpp" || return
+	echo "g++ ok, binary $(cksum <stlstress)"
+	x ./stlstress
+}
+
+prog_make() {
+	local mk=(make -f "$rp/mkprog.mk" "SRC=$rp/cprog")
+	# not the flags and jobserver of a make that runs this script
+	unset MAKEFLAGS MFLAGS GNUMAKEFLAGS MAKELEVEL
+	# make's own output would come in any order under -j2: -s keeps it
+	# quiet, and what is compared is what was built
+	x "${mk[@]}" -s -j2 || return
+	echo "make ok"
+	./prog && ./prog2 || return
+	x "${mk[@]}" -q
+	echo "make -q: $?"
+	touch fns.h
+	x "${mk[@]}" -q
+	echo "make -q after touch fns.h: $?"
+	x "${mk[@]}" -s -j2 || return
+	x "${mk[@]}" -q
+	echo "make -q after rebuild: $?"
+	./prog2
+}
+
 # ---- driver ----
 
-progs="python3 perl sort sqlite3 gcc git"
+progs="python3 perl sort sqlite3 gcc git redis cxx make"
 declare -A skip=()
 [ -x /usr/bin/python3 ] || skip[python3]="/usr/bin/python3 not found"
 command -v perl >/dev/null || skip[perl]="perl not found"
@@ -134,6 +240,13 @@ command -v sqlite3 >/dev/null ||
 	skip[sqlite3]="sqlite3 not installed (Debian package: sqlite3)"
 command -v gcc >/dev/null || skip[gcc]="gcc not found"
 command -v git >/dev/null || skip[git]="git not found"
+for t in redis-server redis-cli redis-benchmark; do
+	command -v $t >/dev/null ||
+		skip[redis]="$t not installed (Debian packages: redis-server redis-tools)"
+done
+command -v g++ >/dev/null || skip[cxx]="g++ not installed (Debian package: g++)"
+command -v make >/dev/null && command -v gcc >/dev/null &&
+	command -v ar >/dev/null || skip[make]="make, gcc or ar not found"
 
 # the sort input: 200k generated lines, made once, without the library
 awk 'BEGIN { srand(1); for (i = 0; i < 200000; i++)

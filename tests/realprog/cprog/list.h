@@ -1,4 +1,5 @@
-/* Tiny multi-file C program compiled by gcc in scripts/realprog.sh. */
+/* Tiny multi-file C program compiled by gcc, and by make -j2 with
+ * tests/realprog/mkprog.mk, in scripts/realprog.sh. */
 #ifndef LIST_H
 #define LIST_H
 #include <stddef.h>
