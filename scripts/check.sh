@@ -8,10 +8,11 @@
 #   2. checkdefconfig
 #   3. the config matrix: release, debug, hardened, allnoconfig and
 #      allyesconfig, each in build/matrix/<name>
-#   4. the aarch64 cross build, tests under qemu-aarch64 with 4 KiB and
-#      with 64 KiB pages
+#   4. the aarch64 cross builds (release and hardened), tests under
+#      qemu-aarch64 with 4 KiB and with 64 KiB pages
 #   5. real programs under LD_PRELOAD (release and hardened)
-#   6. the security probes table (release, debug, hardened)
+#   6. the security probes table (release, debug, hardened), and under
+#      qemu-aarch64 (release, hardened) with 4 KiB and 64 KiB pages
 #   7. sanitizers, a short fuzz run and a few random configs
 # Every stage ends with a "name: N passed, N failed" line; the totals make
 # the closing line.
@@ -69,11 +70,36 @@ unit_config() {    # unit_config NAME CONFIG-TARGET
 	build_config "$matrix/$1" "$2" && $MAKE O="$matrix/$1" unit
 }
 
+# unit_aarch64 NAME CONFIG-TARGET: the cross build in $matrix/aarch64/NAME,
+# its unit tests (the stress test among them) under qemu with 4 KiB and
+# with 64 KiB pages, and lint.
 unit_aarch64() {
-	build_config "$matrix/aarch64" aarch64_release_defconfig ARCH=aarch64 || return 1
-	$MAKE O="$matrix/aarch64" unit && \
-		$MAKE O="$matrix/aarch64" QEMU_PAGE=65536 unit && \
-		$MAKE O="$matrix/aarch64" lint
+	local dir=$matrix/aarch64/$1
+	build_config "$dir" "$2" ARCH=aarch64 || return 1
+	$MAKE O="$dir" unit && \
+		$MAKE O="$dir" QEMU_PAGE=65536 unit && \
+		$MAKE O="$dir" lint
+}
+
+# The security probes of the aarch64 release and hardened builds under
+# qemu, with 4 KiB and with 64 KiB pages.
+security_aarch64() {
+	local page out rc=0 p=0 f=0 line
+	for page in 4096 65536; do
+		out=$(CC=aarch64-linux-gnu-gcc NM=aarch64-linux-gnu-nm \
+			PROBE_CONFIGS="release hardened" PROBE_TAG=page$page \
+			PROBE_QEMU="qemu-aarch64 -p $page" PROBE_TIMEOUT=60 \
+			scripts/security-probes.sh "$matrix/aarch64" 2>&1) || rc=1
+		echo "--- $page-byte pages"
+		echo "$out"
+		line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+		[ -n "$line" ] || { f=$((f + 1)); continue; }
+		p=$((p + ${line%% *}))
+		line=${line#*, }
+		f=$((f + ${line%% *}))
+	done
+	echo "security-aarch64: $p passed, $f failed"
+	return $rc
 }
 
 run_stage unit unit_current
@@ -84,10 +110,12 @@ done
 for c in allnoconfig allyesconfig; do
 	run_stage "matrix-$c" unit_config "$c" "$c"
 done
-run_stage aarch64 unit_aarch64
+run_stage aarch64-release unit_aarch64 release aarch64_release_defconfig
+run_stage aarch64-hardened unit_aarch64 hardened hardened_defconfig
 run_stage realprog-release scripts/realprog.sh "$matrix/release/libhakmem.so"
 run_stage realprog-hardened scripts/realprog.sh "$matrix/hardened/libhakmem.so"
 run_stage security scripts/security-probes.sh "$matrix"
+run_stage security-aarch64 security_aarch64
 if [ -x scripts/sanitize.sh ]; then
 	run_stage sanitize scripts/sanitize.sh
 fi

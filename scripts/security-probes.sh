@@ -22,7 +22,12 @@
 # known-attacker-address: it passes, and the table shows it as a known
 # limitation.
 #
-# Environment: CC (default gcc), PROBE_TIMEOUT (default 20),
+# Environment: CC (default gcc), NM (default nm), PROBE_TIMEOUT (default 20),
+# PROBE_CONFIGS (default "release debug hardened": the configs to run, each
+# a column of expected.txt), PROBE_QEMU (a qemu-user command line such as
+# "qemu-aarch64 -p 65536" for a cross build: the probes run under it, with
+# the environment passed by -E; CC must then be the cross compiler),
+# PROBE_TAG (names the table and log: security-table-TAG.md),
 # PROBE_LIBS="name=path ..." to run against other libraries instead of
 # PARENTDIR/<config>/libhakmem.so (for validating the probes; the table is
 # then printed but not asserted, and the hakmem-loaded check is off); an
@@ -33,18 +38,27 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 srcdir=$here/tests/security
 expected=$srcdir/expected.txt
-configs="release debug hardened"
+all_configs="release debug hardened"
+configs=${PROBE_CONFIGS:-$all_configs}
 timeout_s=${PROBE_TIMEOUT:-20}
+qemu=${PROBE_QEMU:-}
 cc=${CC:-gcc}
 [ "$cc" = cc ] && cc=gcc
+tag=${PROBE_TAG:+-$PROBE_TAG}
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 PARENTDIR  (with PARENTDIR/{release,debug,hardened}/libhakmem.so)" >&2
 	exit 2
 fi
+for cfg in $configs; do
+	if [[ " $all_configs " != *" $cfg "* ]]; then
+		echo "$0: PROBE_CONFIGS: '$cfg' is not one of: $all_configs" >&2
+		exit 2
+	fi
+done
 parent=$1
 bindir=$parent/security-probes
-table=$parent/security-table.md
+table=$parent/security-table$tag.md
 mkdir -p "$bindir" || exit 2
 
 fatal=0
@@ -68,7 +82,7 @@ while read -r line; do
 	probe=$1
 	shift
 	probes+=("$probe")
-	for cfg in $configs; do
+	for cfg in $all_configs; do
 		want[$probe.$cfg]=$1
 		for o in ${1//,/ }; do
 			if [[ $o == known-* ]]; then
@@ -124,7 +138,7 @@ else
 		if [ ! -f "${lib[$cfg]}" ]; then
 			echo "security-probes: ${lib[$cfg]} is missing: config '$cfg' not built" >&2
 			fatal=1
-		elif ! nm -D --defined-only "${lib[$cfg]}" 2>/dev/null | grep -qw malloc; then
+		elif ! ${NM:-nm} -D --defined-only "${lib[$cfg]}" 2>/dev/null | grep -qw malloc; then
 			echo "security-probes: ${lib[$cfg]} does not export malloc (CONFIG_OVERRIDE off?)" >&2
 			fatal=1
 		fi
@@ -152,13 +166,17 @@ classify() {
 	out=$(mktemp) err=$(mktemp)
 	(
 		ulimit -c 0
-		if [ $asserting = 1 ]; then
-			exec timeout "$timeout_s" env LD_PRELOAD="$so" PROBE_REQUIRE_HAKMEM=1 "$bin"
-		elif [ -n "$so" ]; then
-			exec timeout "$timeout_s" env LD_PRELOAD="$so" "$bin"
-		else
-			exec timeout "$timeout_s" "$bin"
+		local envs=()
+		[ -n "$so" ] && envs+=("LD_PRELOAD=$so")
+		[ $asserting = 1 ] && envs+=(PROBE_REQUIRE_HAKMEM=1)
+		if [ -n "$qemu" ]; then
+			# -E sets the guest's environment only (qemu itself
+			# must not preload a foreign-architecture library).
+			local qenv=() e
+			for e in "${envs[@]}"; do qenv+=(-E "$e"); done
+			exec timeout "$timeout_s" $qemu "${qenv[@]}" "$bin"
 		fi
+		exec timeout "$timeout_s" env "${envs[@]}" "$bin"
 	) >"$out" 2>"$err"
 	rc=$?
 	line=$(grep -m1 '^OUTCOME ' "$out")
@@ -183,7 +201,7 @@ classify() {
 
 pass=0
 fail=0
-log=$parent/security-probes.log
+log=$parent/security-probes$tag.log
 : >"$log"
 {
 	echo "# Security probes"

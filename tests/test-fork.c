@@ -299,8 +299,13 @@ static void child_busy(unsigned int fork_no)
 	churn(&rs, rounds, &failed);
 	if (failed)
 		child_fail(failed == 1 ? "malloc failed" : "churn pattern mismatch", NULL, 0, 0);
-	/* Threads that allocate, free and exit, twice over. */
-	for (w = 0; w < 2; w++) {
+	/*
+	 * Threads that allocate, free and exit, twice over.  Not under
+	 * qemu-user (TEST_EMULATED): qemu 7.2 keeps the parent's vCPUs in its
+	 * plugin table after a fork, and the child's first new thread aborts
+	 * qemu ("qemu_plugin_vcpu_init_hook: assertion failed").
+	 */
+	for (w = 0; w < (emulated ? 0u : 2u); w++) {
 		memset(ca, 0, sizeof(ca));
 		for (i = 0; i < NCT; i++) {
 			ca[i].id = i + w * NCT;

@@ -62,8 +62,8 @@ static void check_equation(struct span *s)
 	uint32_t f = free_list_len(s), r = remote_len(s);
 
 	ck_assert_msg(s->used == s->carved - f,
-		      "span %p: used %u != carved %u - free %u (remote %u)", (void *)s,
-		      s->used, s->carved, f, r);
+		      "span %p: used %u != carved %llu - free %u (remote %u)", (void *)s,
+		      s->used, (unsigned long long)s->carved, f, r);
 	ck_assert_uint_le(r, s->used);
 }
 
