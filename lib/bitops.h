@@ -55,6 +55,17 @@ static inline int find_bit_run(uint64_t map, unsigned int n)
 	return m ? (int)ffs64_index(m) : -1;
 }
 
+/* Start of the lowest run of set bits in map (map != 0); *len receives
+ * its length.  Clear bit_run_mask(start, *len) to go on to the next. */
+static inline unsigned int first_bit_run(uint64_t map, unsigned int *len)
+{
+	unsigned int start = ffs64_index(map);
+	uint64_t rest = map >> start;
+
+	*len = ~rest ? ffs64_index(~rest) : 64 - start;
+	return start;
+}
+
 /*
  * Start of the shortest run of set bits in map that is at least n long
  * (the first such on a tie), or -1; *len receives its length.  Best fit
@@ -66,9 +77,7 @@ static inline int find_best_bit_run(uint64_t map, unsigned int n, unsigned int *
 	unsigned int best_len = 65;
 
 	while (map) {
-		unsigned int start = ffs64_index(map);
-		uint64_t rest = map >> start;
-		unsigned int run = ~rest ? ffs64_index(~rest) : 64 - start;
+		unsigned int run, start = first_bit_run(map, &run);
 
 		if (run >= n && run < best_len) {
 			best = (int)start;

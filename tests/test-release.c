@@ -15,6 +15,11 @@
  * must be below 10% of the peak's within 1 s, and the cache of empty
  * superslabs must have drained ("a program that frees everything while it
  * is busy gets its memory back within the decay time").
+ *
+ * test_release_idle: no trim and no call at all after the frees (a
+ * program that goes idle): 1 s later, RSS above the baseline must be
+ * below 10% of the peak's.  The free-memory budget does this, at the
+ * frees themselves.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -234,6 +239,23 @@ START_TEST(test_release_decay)
 }
 END_TEST
 
+START_TEST(test_release_idle)
+{
+	struct peak r = run_peak();
+	size_t after, limit = r.base + (r.peak - r.base) / 10;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY) && IS_ENABLED(CONFIG_POOL),
+		    "with TINY or POOL off, the shared heap gives spans back only on a decay check");
+	usleep(1000 * 1000);
+	after = rss_bytes();
+	printf("release/idle: base %zu KiB, peak %zu KiB, freed %zu KiB, 1 s later %zu KiB\n",
+	       r.base / 1024, r.peak / 1024, r.freed / 1024, after / 1024);
+	ck_assert_msg(after < limit,
+		      "RSS 1 s after the frees %zu KiB, limit %zu KiB (base %zu, peak %zu)",
+		      after / 1024, limit / 1024, r.base / 1024, r.peak / 1024);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	TCase *tc;
@@ -241,6 +263,7 @@ static Suite *make_suite(void)
 
 	tcase_add_test(tc, test_release_trim);
 	tcase_add_test(tc, test_release_decay);
+	tcase_add_test(tc, test_release_idle);
 	return s;
 }
 

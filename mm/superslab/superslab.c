@@ -28,6 +28,16 @@ static struct dlist ss_all = { &ss_all, &ss_all };
 /* pool_lock: empty superslabs, most recently emptied first. */
 static struct dlist ss_lru = { &ss_lru, &ss_lru };
 static unsigned int lru_count;
+/* pool_lock: cached superslabs whose pages are still committed. */
+static unsigned int lru_committed;
+
+/* pool_lock: superslabs with dirty free slabs (see superslab.h), oldest
+ * first; the dirty slabs on it; the slabs in spans. */
+static struct dlist ss_dirty = { &ss_dirty, &ss_dirty };
+static size_t dirty_slabs;
+static size_t pool_slabs_in_use;
+/* Dirty slabs kept whatever the budget: 4 MiB. */
+#define DIRTY_MIN_SLABS ((4UL << 20) / SLAB_SIZE)
 
 #define SLAB0_BIT 1ULL
 /* Cached superslabs kept committed (ready for reuse without page faults). */
@@ -41,15 +51,93 @@ static unsigned int longest_run(uint64_t map)
 	unsigned int best = 0;
 
 	while (map) {
-		unsigned int start = ffs64_index(map);
-		uint64_t rest = map >> start;
-		unsigned int run = ~rest ? ffs64_index(~rest) : 64 - start;
+		unsigned int run, start = first_bit_run(map, &run);
 
 		if (run > best)
 			best = run;
 		map &= ~bit_run_mask(start, run);
 	}
 	return best;
+}
+
+/* Marks free slabs `bits` of ss dirty (pool_lock held). */
+static void ss_dirty_add(struct superslab *ss, uint64_t bits, uint64_t now_ms)
+{
+	bits &= ~ss->dirty_mask;
+	if (!bits)
+		return;
+	if (!ss->dirty_mask) {
+		ss->dirty_since_ms = now_ms;
+		dlist_add_tail(&ss_dirty, &ss->dirty_link);
+	}
+	ss->dirty_mask |= bits;
+	dirty_slabs += popcount64(bits);
+}
+
+/* Slabs `bits` of ss are no longer dirty: taken, or decommitted. */
+static void ss_dirty_clear(struct superslab *ss, uint64_t bits)
+{
+	bits &= ss->dirty_mask;
+	if (!bits)
+		return;
+	ss->dirty_mask &= ~bits;
+	dirty_slabs -= popcount64(bits);
+	if (!ss->dirty_mask)
+		dlist_del(&ss->dirty_link);
+}
+
+/* Gives the pages of ss's dirty slabs back to the kernel (pool_lock held:
+ * no one can take the slabs meanwhile). */
+static void ss_purge_dirty(struct superslab *ss)
+{
+	uint64_t map = ss->dirty_mask;
+	uintptr_t first = (uintptr_t)ss + ss->first_offset;
+
+	while (map) {
+		unsigned int run, start = first_bit_run(map, &run);
+		uintptr_t from = (uintptr_t)ss + (uintptr_t)start * SLAB_SIZE;
+		uintptr_t to = from + (uintptr_t)run * SLAB_SIZE;
+
+		if (from < first)
+			from = first;
+		/* A failed madvise leaves the pages committed: no harm. */
+		if (from < to)
+			os_decommit((void *)from, to - from);
+		map &= ~bit_run_mask(start, run);
+	}
+	ss_dirty_clear(ss, ss->dirty_mask);
+}
+
+static void ss_decommit(struct superslab *ss);
+
+/*
+ * Keeps the free but committed slabs within the budget,
+ * max(DIRTY_MIN_SLABS, slabs in spans), counting the cached superslabs that
+ * are still committed: decommits dirty slabs, oldest superslab first, then
+ * cached superslabs, oldest first.  So a program that frees most of its
+ * memory gets it back at once, and one that churns at a steady size keeps
+ * its free slabs warm.  Dirty slabs older than the decay time go too, and
+ * everything dirty with force (pool_lock held).
+ */
+static void pool_purge_dirty(uint64_t now_ms, int force)
+{
+	size_t budget = pool_slabs_in_use;
+	uint64_t decay = hak_option(OPT_DECAY_MS);
+	struct dlist *pos;
+
+	if (budget < DIRTY_MIN_SLABS)
+		budget = DIRTY_MIN_SLABS;
+	while (!dlist_empty(&ss_dirty)) {
+		struct superslab *ss = dlist_entry(ss_dirty.next, struct superslab, dirty_link);
+
+		if (!force && dirty_slabs + (size_t)lru_committed * SLABS_PER_SS <= budget &&
+		    now_ms - ss->dirty_since_ms < decay)
+			break;
+		ss_purge_dirty(ss);
+	}
+	for (pos = ss_lru.prev; pos != &ss_lru &&
+	     dirty_slabs + (size_t)lru_committed * SLABS_PER_SS > budget; pos = pos->prev)
+		ss_decommit(dlist_entry(pos, struct superslab, pool_link));
 }
 
 /* Files a superslab by its longest free run (pool_lock held). */
@@ -85,7 +173,9 @@ static void ss_setup(struct superslab *ss)
 	ss->free_mask = ss->usable_mask;
 	ss->in_lru = 0;
 	ss->decommitted = 0;
+	ss->dirty_mask = 0;
 	dlist_init(&ss->pool_link);
+	dlist_init(&ss->dirty_link);
 }
 
 /* A new superslab, mapped and registered (pool_lock held). */
@@ -115,8 +205,10 @@ static void ss_unmap(struct superslab *ss)
 static void ss_decommit(struct superslab *ss)
 {
 	if (!ss->decommitted &&
-	    !os_decommit((char *)ss + SS_RESERVED_BYTES, SS_SIZE - SS_RESERVED_BYTES))
+	    !os_decommit((char *)ss + SS_RESERVED_BYTES, SS_SIZE - SS_RESERVED_BYTES)) {
 		ss->decommitted = 1;
+		lru_committed--;
+	}
 }
 
 /* Takes a superslab from the LRU cache, most recently emptied first. */
@@ -130,7 +222,8 @@ static struct superslab *ss_from_lru(void)
 	dlist_del(&ss->pool_link);
 	atomic_store_relaxed(&lru_count, lru_count - 1);
 	ss->in_lru = 0;
-	ss->decommitted = 0;
+	if (!ss->decommitted)
+		lru_committed--;
 	stat_global_add(STAT_SUPERSLABS_CACHED, -1);
 	return ss;
 }
@@ -176,14 +269,22 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 			hak_unlock(&pool_lock);
 			return NULL;
 		}
-		if (!fresh)
+		if (!fresh) {
+			int committed = !ss->decommitted;
+
 			ss_setup(ss);
+			/* Its pages are still there: dirty from now on. */
+			if (committed)
+				ss_dirty_add(ss, ss->free_mask, heap_coarse_now_ms());
+		}
 		stat_global_add(STAT_SUPERSLABS_IN_USE, 1);
 		first = find_bit_run(ss->free_mask & ~exclude, n);
 		if (first < 0)
 			hak_fatal("class span does not fit a superslab", ss);
 	}
 	ss->free_mask &= ~bit_run_mask((unsigned int)first, n);
+	ss_dirty_clear(ss, bit_run_mask((unsigned int)first, n));
+	pool_slabs_in_use += n;
 	ss_file(ss);
 	hak_unlock(&pool_lock);
 
@@ -233,6 +334,7 @@ void pool_release_span(struct span *s)
 {
 	struct superslab *ss = ss_of((uintptr_t)s);
 	unsigned int first = s->index, n = s->nslabs, i;
+	uint64_t now;
 
 	atomic_store_release(&s->owner, (struct heap *)NULL);
 	atomic_store_relaxed(&s->state, (uint8_t)SPAN_FREE);
@@ -244,26 +346,34 @@ void pool_release_span(struct span *s)
 	s->free = NULL;
 	stat_global_add(STAT_SLABS_IN_USE, -(int64_t)n);
 
+	now = heap_coarse_now_ms();
 	hak_lock(&pool_lock);
 	for (i = first; i < first + n; i++)
 		ss->head[i] = (uint8_t)i;
 	ss->free_mask |= bit_run_mask(first, n);
+	pool_slabs_in_use -= n;
 	ss_file(ss);
-	if (ss->free_mask == ss->usable_mask) {
-		/* Every slab is free: the superslab goes to the LRU cache. */
+	if (ss->free_mask != ss->usable_mask) {
+		ss_dirty_add(ss, bit_run_mask(first, n), now);
+	} else {
+		/* Every slab is free: the superslab goes to the LRU cache (or
+		 * is unmapped), as a whole. */
+		ss_dirty_clear(ss, ss->dirty_mask);
 		dlist_del(&ss->pool_link);
 		stat_global_add(STAT_SUPERSLABS_IN_USE, -1);
 		if (IS_ENABLED(CONFIG_SS_LRU) && lru_count < hak_option(OPT_SS_LRU_CAPACITY) &&
 		    hak_option(OPT_DECAY_MS) > 0) {
 			ss->in_lru = 1;
-			ss->cached_since_ms = heap_coarse_now_ms();
+			ss->cached_since_ms = now;
 			dlist_add(&ss_lru, &ss->pool_link);
 			atomic_store_relaxed(&lru_count, lru_count + 1);
+			lru_committed++;
 			stat_global_add(STAT_SUPERSLABS_CACHED, 1);
 		} else {
 			ss_unmap(ss);
 		}
 	}
+	pool_purge_dirty(now, 0);
 	hak_unlock(&pool_lock);
 	heap_maintenance(0);    /* rate-limited decay check */
 }
@@ -274,9 +384,8 @@ void pool_decay(uint64_t now_ms, int force)
 	struct dlist *pos;
 	unsigned int i = 0;
 
-	if (!atomic_load_relaxed(&lru_count))
-		return;
 	hak_lock(&pool_lock);
+	pool_purge_dirty(now_ms, force);
 	/* Past the first LRU_COMMITTED, cached superslabs idle for half the
 	 * decay time give their pages back; older than the decay time, they
 	 * are unmapped. */
@@ -293,6 +402,8 @@ void pool_decay(uint64_t now_ms, int force)
 			break;
 		dlist_del(&ss->pool_link);
 		atomic_store_relaxed(&lru_count, lru_count - 1);
+		if (!ss->decommitted)
+			lru_committed--;
 		stat_global_add(STAT_SUPERSLABS_CACHED, -1);
 		ss_unmap(ss);
 	}

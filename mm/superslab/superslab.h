@@ -19,7 +19,12 @@
  *   an alignment A <= 64 KiB always starts A-aligned.
  *
  * Span states and who may change them
- *   FREE       bit set in ss->free_mask; pool_lock.
+ *   FREE       bit set in ss->free_mask; pool_lock.  A free slab is
+ *              "dirty" (ss->dirty_mask) until its pages are given back.
+ *              Dirty slabs and committed cached superslabs together stay
+ *              within max(4 MiB, slabs in spans): past that the oldest
+ *              are decommitted at once (MADV_DONTNEED), and dirty slabs
+ *              older than the decay time on the next decay check.
  *   ACTIVE     owned by one heap: its current span, or on its partial list.
  *   FULL       owned, on the heap's full list, remote word DETACHED: the
  *              owner no longer looks at it.  The first remote free clears
@@ -147,6 +152,11 @@ struct superslab {
 	uint64_t usable_mask;         /* slabs that may hold blocks */
 	struct dlist pool_link;       /* pool_lock: partial or LRU list */
 	struct dlist all_link;        /* pool_lock: every mapped superslab */
+	/* pool_lock: free slabs whose pages may still be committed, and the
+	 * superslab's place on the dirty list (oldest first) while any. */
+	uint64_t dirty_mask;
+	struct dlist dirty_link;
+	uint64_t dirty_since_ms;      /* pool_lock: when dirty_mask became non-zero */
 	uint64_t cached_since_ms;     /* pool_lock: when it entered the LRU */
 	uint32_t first_offset;        /* bytes of metadata (+ guard) */
 	uint8_t in_lru;
