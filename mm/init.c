@@ -142,7 +142,10 @@ void hak_bad_free(const char *what, const void *ptr)
 	int invalid = what[0] != 'f';
 
 	heap_count_foreign();
-	if (IS_ENABLED(CONFIG_FOREIGN_ABORT) || (invalid && IS_ENABLED(CONFIG_DEBUG_ASSERT)))
+	/* A config that checks double frees also stops at a free of our
+	 * memory that is no live block (its slab may have been released). */
+	if (IS_ENABLED(CONFIG_FOREIGN_ABORT) ||
+	    (invalid && (IS_ENABLED(CONFIG_DEBUG_ASSERT) || IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK))))
 		hak_fatal(what, ptr);
 	if ((IS_ENABLED(CONFIG_DEBUG_ASSERT) || hak_option(OPT_VERBOSE)) &&
 	    atomic_fetch_add_relaxed(&reported, 1) < 8)

@@ -53,7 +53,8 @@ cold void hak_warn(const char *what, const void *ptr);
  * "foreign free"/"foreign realloc" (not ours: ignored and counted;
  * hardened aborts; debug reports the first few), or anything else, such as
  * "invalid free" or "double free" (our memory, but not a live block:
- * ignored and counted in release; debug and hardened abort).
+ * ignored and counted in release; debug, hardened and any config with
+ * CONFIG_DOUBLE_FREE_CHECK abort).
  */
 cold void hak_bad_free(const char *what, const void *ptr);
 

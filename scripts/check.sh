@@ -20,6 +20,9 @@ set -u
 
 srctree=$(cd "$(dirname "$0")/.." && pwd)
 cd "$srctree" || exit 1
+# `make check` exports the architecture it was run for; each build below
+# takes its own from ARCH= or from its .config, never from the caller.
+unset ARCH SRCARCH CROSS_COMPILE
 matrix=build/matrix
 logdir=build/check
 mkdir -p "$logdir"
@@ -76,9 +79,13 @@ unit_config() {    # unit_config NAME CONFIG-TARGET
 unit_aarch64() {
 	local dir=$matrix/aarch64/$1
 	build_config "$dir" "$2" ARCH=aarch64 || return 1
-	$MAKE O="$dir" unit && \
-		$MAKE O="$dir" QEMU_PAGE=65536 unit && \
-		$MAKE O="$dir" lint
+	$MAKE O="$dir" ARCH=aarch64 unit && \
+		$MAKE O="$dir" ARCH=aarch64 QEMU_PAGE=65536 unit && \
+		$MAKE O="$dir" ARCH=aarch64 lint && \
+		readelf -h "$dir/libhakmem.so" | grep -q 'Machine:.*AArch64' || {
+			echo "$dir/libhakmem.so is not an aarch64 library" >&2
+			return 1
+		}
 }
 
 # The security probes of the aarch64 release and hardened builds under

@@ -34,7 +34,7 @@ static unsigned int lru_committed;
 /* pool_lock: superslabs with dirty free slabs (see superslab.h), oldest
  * first; the dirty slabs on it; the slabs in spans. */
 static struct dlist ss_dirty = { &ss_dirty, &ss_dirty };
-static size_t dirty_slabs;
+static size_t dirty_slabs;      /* written under pool_lock, peeked without */
 static size_t pool_slabs_in_use;
 /* Dirty slabs kept whatever the budget: 4 MiB. */
 #define DIRTY_MIN_SLABS ((4UL << 20) / SLAB_SIZE)
@@ -71,7 +71,7 @@ static void ss_dirty_add(struct superslab *ss, uint64_t bits, uint64_t now_ms)
 		dlist_add_tail(&ss_dirty, &ss->dirty_link);
 	}
 	ss->dirty_mask |= bits;
-	dirty_slabs += popcount64(bits);
+	atomic_store_relaxed(&dirty_slabs, dirty_slabs + popcount64(bits));
 }
 
 /* Slabs `bits` of ss are no longer dirty: taken, or decommitted. */
@@ -81,7 +81,7 @@ static void ss_dirty_clear(struct superslab *ss, uint64_t bits)
 	if (!bits)
 		return;
 	ss->dirty_mask &= ~bits;
-	dirty_slabs -= popcount64(bits);
+	atomic_store_relaxed(&dirty_slabs, dirty_slabs - popcount64(bits));
 	if (!ss->dirty_mask)
 		dlist_del(&ss->dirty_link);
 }
@@ -384,6 +384,8 @@ void pool_decay(uint64_t now_ms, int force)
 	struct dlist *pos;
 	unsigned int i = 0;
 
+	if (!atomic_load_relaxed(&lru_count) && !atomic_load_relaxed(&dirty_slabs))
+		return;
 	hak_lock(&pool_lock);
 	pool_purge_dirty(now_ms, force);
 	/* Past the first LRU_COMMITTED, cached superslabs idle for half the
