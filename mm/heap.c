@@ -39,6 +39,8 @@ static struct heap *free_heaps;   /* heaps_lock */
 static struct hak_lock abandoned_lock = HAK_LOCK_INIT("abandoned");
 static struct dlist abandoned[NUM_CLASSES];   /* abandoned_lock */
 static uint64_t abandoned_count;              /* relaxed peek */
+/* Per class: adoption looks at its class's count before taking the lock. */
+static uint32_t abandoned_class_count[NUM_CLASSES];   /* relaxed peek */
 static int abandoned_ready;
 
 #if IS_ENABLED(CONFIG_STATS)
@@ -519,13 +521,14 @@ static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
 {
 	struct span *s = NULL;
 
-	if (!atomic_load_relaxed(&abandoned_count))
+	if (!atomic_load_relaxed(&abandoned_class_count[cls]))
 		return NULL;
 	hak_lock(&abandoned_lock);
 	if (abandoned_ready && !dlist_empty(&abandoned[cls])) {
 		s = dlist_entry(abandoned[cls].next, struct span, link);
 		dlist_del(&s->link);
 		atomic_fetch_add_relaxed(&abandoned_count, (uint64_t)-1);
+		atomic_fetch_add_relaxed(&abandoned_class_count[cls], (uint32_t)-1);
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 		atomic_store_release(&s->owner, h);
 	}
@@ -619,7 +622,7 @@ void heap_free_local_slow(struct heap *h, struct span *s)
 		return;
 	}
 	dlist_del(&s->link);
-	pool_release_span(s);
+	pool_cache_span(s);
 	if (IS_ENABLED(CONFIG_ADAPTIVE) && h->kind == HEAP_LIVE && h->reacquired > 4 &&
 	    h->reserve_limit < (uint32_t)hak_option(OPT_HEAP_RESERVE_MAX)) {
 		/* Spans keep coming back soon after release: keep more. */
@@ -720,14 +723,23 @@ struct heap *heap_create_for_thread(void)
 	return h;
 }
 
-static void abandon_span(struct span *s)
+/* Abandons every span on `spans` (linked by their link), under one lock. */
+static void abandon_spans(struct dlist *spans)
 {
+	if (dlist_empty(spans))
+		return;
 	hak_lock(&abandoned_lock);
 	abandoned_init();
-	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ABANDONED);
-	atomic_store_release(&s->owner, (struct heap *)NULL);
-	dlist_add_tail(&abandoned[s->cls], &s->link);
-	atomic_fetch_add_relaxed(&abandoned_count, 1);
+	while (!dlist_empty(spans)) {
+		struct span *s = dlist_entry(spans->next, struct span, link);
+
+		dlist_del(&s->link);
+		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ABANDONED);
+		atomic_store_release(&s->owner, (struct heap *)NULL);
+		dlist_add_tail(&abandoned[s->cls], &s->link);
+		atomic_fetch_add_relaxed(&abandoned_count, 1);
+		atomic_fetch_add_relaxed(&abandoned_class_count[s->cls], 1);
+	}
 	hak_unlock(&abandoned_lock);
 }
 
@@ -760,8 +772,11 @@ static int span_all_remote(const struct span *s)
 	return s->used == remote_count(atomic_load_acquire(&s->remote));
 }
 
-/* Owner: gives back a span it no longer wants (empty: to the pool). */
-static void span_retire(struct span *s, int orphaned)
+/*
+ * Owner: gives back a span it no longer wants: an empty one to the pool, one
+ * with live blocks onto `abandon` (s->link free), for abandon_spans.
+ */
+static void span_retire(struct span *s, int orphaned, struct dlist *abandon)
 {
 	if (orphaned)
 		span_recount(s);
@@ -769,7 +784,7 @@ static void span_retire(struct span *s, int orphaned)
 	if (span_all_remote(s))
 		pool_release_span(s);
 	else
-		abandon_span(s);
+		dlist_add_tail(abandon, &s->link);
 }
 
 static void heap_merge_stats(struct heap *h)
@@ -791,7 +806,7 @@ static void heap_merge_stats(struct heap *h)
 /* Releases everything a heap holds; h must not be in use by any thread. */
 static void heap_release_all(struct heap *h)
 {
-	struct dlist *pos;
+	struct dlist *pos, abandon;
 	unsigned int c;
 
 	/* Full spans: re-attach them under the lock so that no notifier can
@@ -814,19 +829,21 @@ static void heap_release_all(struct heap *h)
 	h->kind = HEAP_DEAD;
 	hak_unlock(&h->notify_lock);
 
+	dlist_init(&abandon);
 	for (c = 0; c < NUM_CLASSES; c++) {
 		struct span *s = h->current[c];
 
 		heap_set_current(h, c, &empty_span);
 		if (s != &empty_span)
-			span_retire(s, 0);
+			span_retire(s, 0, &abandon);
 		while ((pos = h->partial[c].next) != &h->partial[c]) {
 			s = dlist_entry(pos, struct span, link);
 			dlist_del(&s->link);
 			s->kept_empty = 0;
-			span_retire(s, 0);
+			span_retire(s, 0, &abandon);
 		}
 	}
+	abandon_spans(&abandon);
 	h->empty_kept = 0;
 	heap_merge_stats(h);
 }
@@ -866,6 +883,7 @@ static void abandoned_reclaim(void)
 			if (span_all_remote(s)) {
 				dlist_del(&s->link);
 				atomic_fetch_add_relaxed(&abandoned_count, (uint64_t)-1);
+				atomic_fetch_add_relaxed(&abandoned_class_count[c], (uint32_t)-1);
 				pool_release_span(s);
 			}
 		}
@@ -1104,6 +1122,7 @@ static void collect_orphan(struct span *s, void *arg)
 void heaps_fork_child(void)
 {
 	struct heap *h, *me = tls_heap;
+	struct dlist abandon;
 	struct orphans o;
 
 	/* The forking thread took every lock in prepare and is the one
@@ -1116,13 +1135,16 @@ void heaps_fork_child(void)
 	 * are recounted and abandoned, so this process can adopt them. */
 	o.me = me;
 	dlist_init(&o.list);
+	pool_fork_child();
 	pool_for_each_span(collect_orphan, &o);
+	dlist_init(&abandon);
 	while (!dlist_empty(&o.list)) {
 		struct span *s = dlist_entry(o.list.next, struct span, link);
 
 		dlist_del(&s->link);
-		span_retire(s, 1);
+		span_retire(s, 1, &abandon);
 	}
+	abandon_spans(&abandon);
 	for (h = all_heaps; h; h = h->all_next) {
 		if (h == me || h->kind != HEAP_LIVE)
 			continue;

@@ -5,6 +5,7 @@
  * from the pool for every class, the head[] map, span_block_index, and the
  * LRU cache of empty superslabs with its decay.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -382,6 +383,81 @@ START_TEST(test_no_lru_when_disabled)
 }
 END_TEST
 
+/* The span cache: a released span goes to the next acquirer of its class
+ * without pool_lock, holds no blocks while cached, and drains on decay. */
+START_TEST(test_span_cache)
+{
+	struct span *s, *t;
+	uint64_t acq;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_SPAN_CACHE), "needs CONFIG_SPAN_CACHE");
+	ck_assert_int_eq(hak_init(), 0);
+	heap_maintenance(1);
+	ck_assert_uint_eq(pool_span_cache_slabs(), 0);
+	s = pool_acquire_span(0, NULL);
+	ck_assert(s != NULL);
+	pool_cache_span(s);
+	ck_assert_uint_eq(s->state, SPAN_CACHED);
+	ck_assert_uint_eq(pool_span_cache_slabs(), s->nslabs);
+	ck_assert(!span_is_block(s, s->start));
+	acq = pool_lock.acquired;
+	t = pool_acquire_span(0, NULL);
+	ck_assert_ptr_eq(t, s);
+	ck_assert_uint_eq(t->state, SPAN_ACTIVE);
+	ck_assert_uint_eq(t->carved, 0);
+	ck_assert_uint_eq(pool_span_cache_slabs(), 0);
+	if (IS_ENABLED(CONFIG_LOCK_STATS))
+		ck_assert_uint_eq(pool_lock.acquired, acq);
+	/* Cached at one decay check, in the pool after the next one. */
+	pool_cache_span(t);
+	heap_maintenance(1);
+	ck_assert_uint_eq(pool_span_cache_slabs(), 0);
+	if (registry_kind((uintptr_t)t) == REG_SUPERSLAB)
+		ck_assert_uint_eq(t->state, SPAN_FREE);
+}
+END_TEST
+
+/* Two threads trade spans of one class through the cache: each span has
+ * one holder at a time (the holder's mark survives a pause). */
+static void *span_cache_trader(void *arg)
+{
+	struct heap *mark = arg;
+	int i, k;
+
+	for (i = 0; i < 20000; i++) {
+		struct span *s = pool_acquire_span(1, mark);
+
+		if (!s)
+			return (void *)1;
+		for (k = 0; k < 20; k++)
+			if (atomic_load_acquire(&s->owner) != mark)
+				return (void *)2;
+		pool_cache_span(s);
+	}
+	return NULL;
+}
+
+START_TEST(test_span_cache_threads)
+{
+	pthread_t t[2];
+	void *r[2];
+	static char marks[2];
+	int i;
+
+	ck_assert_int_eq(hak_init(), 0);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, span_cache_trader,
+						(struct heap *)&marks[i]), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &r[i]), 0);
+		ck_assert_msg(r[i] == NULL, "thread %d: %s", i,
+			      r[i] == (void *)1 ? "no span" : "span held by both threads");
+	}
+	heap_maintenance(1);
+	ck_assert_uint_eq(pool_span_cache_slabs(), 0);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	TCase *tc;
@@ -394,6 +470,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_lru_and_decay);
 	tcase_add_test(tc, test_lru_reuse);
 	tcase_add_test(tc, test_no_lru_when_disabled);
+	tcase_add_test(tc, test_span_cache);
+	tcase_add_test(tc, test_span_cache_threads);
 	return s;
 }
 

@@ -36,6 +36,21 @@ static unsigned int lru_committed;
 static struct dlist ss_dirty = { &ss_dirty, &ss_dirty };
 static size_t dirty_slabs;      /* written under pool_lock, peeked without */
 static size_t pool_slabs_in_use;
+/*
+ * Span caches: per class, a few empty spans that one heap released and the
+ * next heap needing the class takes, without pool_lock.  A slot holds a
+ * span or NULL and changes only by compare-and-swap: a span belongs to
+ * whoever swapped it in or out, nothing reads through a slot before owning
+ * what it held, so there is no ABA problem.  A cached span keeps its slabs
+ * and its class, with carved 0 (no pointer into it passes as a block).
+ * Classes with spans over SPAN_CACHE_BYTES have no slots.  The decay check
+ * moves spans cached since the previous check to the pool, malloc_trim all.
+ */
+#define SPAN_CACHE_SLOTS 4
+#define SPAN_CACHE_BYTES (256UL << 10)
+static struct span *span_cache[NUM_CLASSES][SPAN_CACHE_SLOTS];
+static uint64_t span_cache_slabs;   /* atomic: slabs of the cached spans */
+
 /* Dirty slabs kept whatever the budget: 4 MiB. */
 #define DIRTY_MIN_SLABS ((4UL << 20) / SLAB_SIZE)
 
@@ -109,6 +124,7 @@ static void ss_purge_dirty(struct superslab *ss)
 }
 
 static void ss_decommit(struct superslab *ss);
+static void span_cache_drain_locked(uint64_t now_ms);
 
 /*
  * Keeps the free but committed slabs within the budget,
@@ -121,12 +137,17 @@ static void ss_decommit(struct superslab *ss);
  */
 static void pool_purge_dirty(uint64_t now_ms, int force)
 {
-	size_t budget = pool_slabs_in_use;
+	size_t cached = atomic_load_relaxed(&span_cache_slabs);
+	size_t budget = pool_slabs_in_use - cached;
 	uint64_t decay = hak_option(OPT_DECAY_MS);
 	struct dlist *pos;
 
 	if (budget < DIRTY_MIN_SLABS)
 		budget = DIRTY_MIN_SLABS;
+	/* Cached spans count too: over the budget, they go first to the pool
+	 * (as dirty slabs, purged below, oldest first). */
+	if (cached && dirty_slabs + (size_t)lru_committed * SLABS_PER_SS + cached > budget)
+		span_cache_drain_locked(now_ms);
 	while (!dlist_empty(&ss_dirty)) {
 		struct superslab *ss = dlist_entry(ss_dirty.next, struct superslab, dirty_link);
 
@@ -228,6 +249,98 @@ static struct superslab *ss_from_lru(void)
 	return ss;
 }
 
+static unsigned int span_cache_slots(unsigned int cls)
+{
+	size_t n;
+
+	if (!IS_ENABLED(CONFIG_SPAN_CACHE))
+		return 0;
+	n = SPAN_CACHE_BYTES / ((size_t)class_info[cls].nslabs * SLAB_SIZE);
+	return n < SPAN_CACHE_SLOTS ? (unsigned int)n : SPAN_CACHE_SLOTS;
+}
+
+/* A span from slot i of cls's cache, or NULL. */
+static struct span *span_cache_take_slot(unsigned int cls, unsigned int i)
+{
+	struct span *s = atomic_load_relaxed(&span_cache[cls][i]);
+
+	if (s && atomic_cas_acq_rel(&span_cache[cls][i], &s, (struct span *)NULL)) {
+		atomic_fetch_add_relaxed(&span_cache_slabs, -(uint64_t)s->nslabs);
+		return s;
+	}
+	return NULL;
+}
+
+/* Puts s, reset as CACHED, in a free slot of its class's cache; 0 if full. */
+static int span_cache_put(struct span *s, unsigned int age)
+{
+	unsigned int i, cls = s->cls, n = span_cache_slots(cls);
+
+	for (i = 0; i < n; i++) {
+		struct span *none = NULL;
+
+		if (atomic_load_relaxed(&span_cache[cls][i]))
+			continue;
+		s->cache_age = (uint8_t)age;
+		atomic_store_relaxed(&s->state, (uint8_t)SPAN_CACHED);
+		/* Counted first: once in the slot, s may be taken at once. */
+		atomic_fetch_add_relaxed(&span_cache_slabs, (uint64_t)s->nslabs);
+		if (atomic_cas_acq_rel(&span_cache[cls][i], &none, s))
+			return 1;
+		atomic_fetch_add_relaxed(&span_cache_slabs, -(uint64_t)s->nslabs);
+	}
+	return 0;
+}
+
+static void span_free_to_pool(struct span *s);
+static void span_free_locked(struct span *s, uint64_t now);
+
+/* Moves every cached span to the pool (pool_lock held). */
+static void span_cache_drain_locked(uint64_t now_ms)
+{
+	unsigned int c, i;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		for (i = 0; i < span_cache_slots(c); i++) {
+			struct span *s = span_cache_take_slot(c, i);
+
+			if (s)
+				span_free_locked(s, now_ms);
+		}
+	}
+}
+
+/*
+ * The decay check: spans that were cached at the previous check go to the
+ * pool, the others stay one more round; all go with force.
+ */
+static void span_cache_decay(int force)
+{
+	unsigned int c, i;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		for (i = 0; i < span_cache_slots(c); i++) {
+			struct span *s = span_cache_take_slot(c, i);
+
+			if (!s)
+				continue;
+			if (force || s->cache_age || !span_cache_put(s, 1))
+				span_free_to_pool(s);
+		}
+	}
+}
+
+void pool_fork_child(void)
+{
+	memset(span_cache, 0, sizeof(span_cache));
+	atomic_store_relaxed(&span_cache_slabs, 0);
+}
+
+uint64_t pool_span_cache_slabs(void)
+{
+	return atomic_load_relaxed(&span_cache_slabs);
+}
+
 struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 {
 	const struct class_info *ci = &class_info[cls];
@@ -237,6 +350,16 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 	struct dlist *pos;
 	unsigned int len;
 	int first = -1;
+
+	for (len = 0; len < span_cache_slots(cls); len++) {
+		struct span *s = span_cache_take_slot(cls, len);
+
+		if (s) {
+			span_init(ss_of((uintptr_t)s), s->index, cls);
+			atomic_store_release(&s->owner, owner);
+			return s;
+		}
+	}
 
 	hak_lock(&pool_lock);
 	if (!ss_by_run_ready) {
@@ -330,24 +453,52 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 #endif
 }
 
+/* Detaches an empty span from its owner and its blocks. */
+static void span_empty_reset(struct span *s)
+{
+	atomic_store_release(&s->owner, (struct heap *)NULL);
+	s->free = NULL;
+	atomic_store_relaxed(&s->carved, 0);
+}
+
+void pool_cache_span(struct span *s)
+{
+	span_empty_reset(s);
+	if (!span_cache_put(s, 0))
+		span_free_to_pool(s);
+}
+
 void pool_release_span(struct span *s)
+{
+	span_empty_reset(s);
+	span_free_to_pool(s);
+}
+
+/* Gives an empty span (owner NULL, carved 0) to the pool. */
+static void span_free_to_pool(struct span *s)
+{
+	uint64_t now = heap_coarse_now_ms();
+
+	hak_lock(&pool_lock);
+	span_free_locked(s, now);
+	pool_purge_dirty(now, 0);
+	hak_unlock(&pool_lock);
+	heap_maintenance(0);    /* rate-limited decay check */
+}
+
+/* Puts an empty span's slabs back in the pool (pool_lock held). */
+static void span_free_locked(struct span *s, uint64_t now)
 {
 	struct superslab *ss = ss_of((uintptr_t)s);
 	unsigned int first = s->index, n = s->nslabs, i;
-	uint64_t now;
 
-	atomic_store_release(&s->owner, (struct heap *)NULL);
 	atomic_store_relaxed(&s->state, (uint8_t)SPAN_FREE);
-	s->carved = 0;
 	s->capacity = 0;
 	s->span_bytes = 0;
 	s->block_size = 0;
 	s->div_inv = 0;
 	s->free = NULL;
 	stat_global_add(STAT_SLABS_IN_USE, -(int64_t)n);
-
-	now = heap_coarse_now_ms();
-	hak_lock(&pool_lock);
 	for (i = first; i < first + n; i++)
 		ss->head[i] = (uint8_t)i;
 	ss->free_mask |= bit_run_mask(first, n);
@@ -373,9 +524,6 @@ void pool_release_span(struct span *s)
 			ss_unmap(ss);
 		}
 	}
-	pool_purge_dirty(now, 0);
-	hak_unlock(&pool_lock);
-	heap_maintenance(0);    /* rate-limited decay check */
 }
 
 void pool_decay(uint64_t now_ms, int force)
@@ -384,6 +532,7 @@ void pool_decay(uint64_t now_ms, int force)
 	struct dlist *pos;
 	unsigned int i = 0;
 
+	span_cache_decay(force);
 	if (!atomic_load_relaxed(&lru_count) && !atomic_load_relaxed(&dirty_slabs))
 		return;
 	hak_lock(&pool_lock);

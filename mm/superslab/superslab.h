@@ -37,6 +37,10 @@
  *   ABANDONED  owner NULL, on the abandoned list of its class
  *              (abandoned_lock); adopted by the next heap needing the class
  *              or reclaimed by the decay scan once empty.
+ *   CACHED     empty, owner NULL, carved 0, in a slot of its class's span
+ *              cache (lock-free, see superslab.c): the next heap that needs
+ *              the class takes it without pool_lock.  The decay check moves
+ *              spans cached since the previous check to the pool.
  *
  * Accounting (owner-private, so no atomics on same-thread paths)
  *   used == carved - |free|
@@ -62,7 +66,7 @@
  *   5. pool_lock             superslab list, free masks, LRU cache
  *   6. big_lock              BigCache (mm/large)
  *   7. registry_lock         map+register and unmap+unregister pairs
- *   Registry lookups are lock-free.
+ *   Registry lookups and the span caches (superslab.c) are lock-free.
  */
 #ifndef HAKMEM_MM_SUPERSLAB_H
 #define HAKMEM_MM_SUPERSLAB_H
@@ -81,6 +85,7 @@ enum span_state {
 	SPAN_FULL,
 	SPAN_NOTIFIED,
 	SPAN_ABANDONED,
+	SPAN_CACHED,
 };
 
 /*
@@ -135,6 +140,7 @@ struct span {
 	uint8_t state;         /* enum span_state */
 	uint8_t index;         /* slab index within the superslab */
 	uint8_t kept_empty;    /* counted in the heap's empty reserve */
+	uint8_t cache_age;     /* CACHED: decay checks seen in the cache */
 	/* Second cache line: written by other threads and slow paths. */
 	uintptr_t remote __attribute__((aligned(64))); /* atomic: remote list | flags */
 	uint32_t capacity;     /* blocks in this span */
@@ -268,6 +274,14 @@ int registry_resize(void *addr, size_t old_size, size_t new_size);
 struct span *pool_acquire_span(unsigned int cls, struct heap *owner);
 /* Gives an empty span back to the pool. */
 void pool_release_span(struct span *s);
+/* Gives an empty span to its class's span cache for the next heap that
+ * needs the class (lock-free), or to the pool when the cache is full. */
+void pool_cache_span(struct span *s);
+/* Slabs held by the span caches (counted in STAT_SLABS_IN_USE). */
+uint64_t pool_span_cache_slabs(void);
+/* Fork child: forgets the span caches (the orphan scan finds their spans,
+ * and those another thread was moving, as CACHED spans without owner). */
+void pool_fork_child(void);
 /*
  * Calls fn for every span that holds blocks (not free, not cached), under
  * pool_lock; fn must take no lock.  For the fork child's scan.
