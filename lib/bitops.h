@@ -32,6 +32,25 @@ static inline uint64_t round_up_pow2(uint64_t x, uint64_t align)
 	return (x + align - 1) & ~(align - 1);
 }
 
+/*
+ * Atomic test-and-set / test-and-clear of bit nr of the bit string at
+ * words; they return the bit's old value.  GCC turns these into one
+ * lock bts / lock btr on x86_64 and one ldset / ldclr on arm64 with LSE.
+ */
+static inline int test_and_set_bit_atomic(uint64_t *words, uint64_t nr)
+{
+	uint64_t bit = 1ULL << (nr & 63);
+
+	return (__atomic_fetch_or(&words[nr >> 6], bit, __ATOMIC_ACQ_REL) & bit) != 0;
+}
+
+static inline int test_and_clear_bit_atomic(uint64_t *words, uint64_t nr)
+{
+	uint64_t bit = 1ULL << (nr & 63);
+
+	return (__atomic_fetch_and(&words[nr >> 6], ~bit, __ATOMIC_ACQ_REL) & bit) != 0;
+}
+
 /* Mask of n consecutive bits starting at bit `at` (n in 1..64). */
 static inline uint64_t bit_run_mask(unsigned int at, unsigned int n)
 {

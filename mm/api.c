@@ -108,19 +108,21 @@ static void *memalign_impl(size_t align, size_t n)
 /* Free */
 
 /*
- * Span of a live-looking block start, or NULL.  The fast variant reads the
- * descriptor of the pointer's own slab, which covers single-slab spans and
+ * Span of a live-looking block start, or NULL.  The fast variant (which
+ * also gives the block's number, *q) reads the descriptor of the pointer's
+ * own slab, which covers single-slab spans and
  * the first slab of the others; blocks in the later slabs of a multi-slab
  * span fail it (their descriptor has no blocks) and take block_span().
  */
-static always_inline struct span *block_span_fast(uintptr_t a)
+static always_inline struct span *block_span_fast(uintptr_t a, uint64_t *q)
 {
 	struct span *s;
 
 	if (unlikely(registry_kind(a) != REG_SUPERSLAB))
 		return NULL;
 	s = slab_of(ss_of(a), a);
-	if (unlikely(!span_is_block(s, a)))
+	*q = span_block_quotient(s, a);
+	if (unlikely(*q >= load_relaxed_foldable(&s->carved)))
 		return NULL;
 	return s;
 }
@@ -173,11 +175,12 @@ static noinline void free_slow(void *p)
 
 static always_inline void free_impl(void *p)
 {
-	struct span *s = block_span_fast((uintptr_t)p);
+	uint64_t q;
+	struct span *s = block_span_fast((uintptr_t)p, &q);
 
 	heap_trace(p, 0, TRACE_FREE);
 	if (likely(s)) {
-		heap_free_block(s, p);
+		heap_free_block_at(s, p, q);
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
 		return;

@@ -139,62 +139,50 @@ static inline struct heap *owner_heap(const struct span *s)
 /* ------------------------------------------------------------------ */
 /* Debug boxes */
 
-#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
-static uint64_t *alloc_word(struct span *s, long idx)
+void heap_alloc_twice(void *b)
 {
-	return &ss_of((uintptr_t)s)->alloc_bits[s->index][idx / 64];
+	hak_fatal("free list holds an allocated block", b);
 }
-#endif
+
+void heap_free_twice(void *p)
+{
+	hak_fatal("double free", p);
+}
 
 void heap_debug_alloc(struct span *s, void *b)
 {
-	long idx = span_block_index(s, (uintptr_t)b);
+	const unsigned char *p = b;
+	size_t i;
 
-	if (idx < 0)
+	if (span_block_index(s, (uintptr_t)b) < 0)
 		heap_corrupt(s, b);
-#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
-	{
-		uint64_t bit = 1ULL << (idx & 63);
-
-		if (atomic_fetch_or_acq_rel(alloc_word(s, idx), bit) & bit)
-			hak_fatal("free list holds an allocated block", b);
-	}
-#endif
-	if (IS_ENABLED(CONFIG_DEBUG_FILL)) {
-		const unsigned char *p = b;
-		size_t i;
-
-		vg_mem_defined(b, s->block_size);
-		for (i = sizeof(void *); i < s->block_size; i++)
-			if (p[i] != FILL_FREE)
-				hak_fatal("write after free", b);
-		memset(b, FILL_ALLOC, s->block_size);
-	}
+	vg_mem_defined(b, s->block_size);
+	for (i = sizeof(void *); i < s->block_size; i++)
+		if (p[i] != FILL_FREE)
+			hak_fatal("write after free", b);
+	memset(b, FILL_ALLOC, s->block_size);
 }
 
 /*
- * Marks block p free; aborts if it already is.  Every free clears the bit
- * at once, the owner's and a remote one alike (an atomic and, so the bits
- * of one word can change from several threads), so a second free of a
- * block is caught whichever threads make the two.
+ * A remote free marks block p free; aborts if it already is (the owner's
+ * free does the same in heap_free_block_at).
  */
 static void debug_mark_free(struct span *s, void *p)
 {
 #if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
 	long idx = span_block_index(s, (uintptr_t)p);
-	uint64_t bit = 1ULL << (idx & 63);
 
-	if (idx < 0 || !(atomic_fetch_and_acq_rel(alloc_word(s, idx), ~bit) & bit))
-		hak_fatal("double free", p);
+	if (idx < 0 || !test_and_clear_bit_atomic(span_alloc_bits(s), (uint64_t)idx))
+		heap_free_twice(p);
+#else
+	(void)s;
+	(void)p;
 #endif
 }
 
 void heap_debug_free(struct span *s, void *p)
 {
-	vg_mem_defined(p, s->block_size);
-	debug_mark_free(s, p);
-	if (IS_ENABLED(CONFIG_DEBUG_FILL))
-		memset(p, FILL_FREE, s->block_size);
+	memset(p, FILL_FREE, s->block_size);
 }
 
 void span_check(const struct span *s)

@@ -162,13 +162,40 @@ static always_inline void *link_next(const struct span *s, void *at)
 #define FILL_FREE  0xdf
 #define FILL_ALLOC 0xa5
 
+/* CONFIG_DEBUG_FILL: checks a block's free fill and fills it for use /
+ * fills a freed block. */
 void heap_debug_alloc(struct span *s, void *b);
 void heap_debug_free(struct span *s, void *b);
+/* CONFIG_DOUBLE_FREE_CHECK: a block handed out that was allocated. */
+cold __attribute__((noreturn)) void heap_alloc_twice(void *b);
+cold __attribute__((noreturn)) void heap_free_twice(void *p);
 
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+/* The span's "block is allocated" bits (found from the descriptor's own
+ * address: superslab.h, struct superslab). */
+static always_inline uint64_t *span_alloc_bits(const struct span *s)
+{
+	return ss_of((uintptr_t)s)->alloc_bits[((uintptr_t)s & SS_MASK) / sizeof(struct span)];
+}
+#endif
+
+/*
+ * Owner: block b, popped from s, is handed out.  CONFIG_DOUBLE_FREE_CHECK
+ * sets its bit (atomically: remote frees clear bits of the same words),
+ * and a bit already set means the free list was corrupted.
+ */
 static always_inline void heap_account_alloc(struct heap *h, struct span *s,
 					      unsigned int cls, void *b)
 {
-	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+	uint64_t q = span_block_quotient(s, (uintptr_t)b);
+
+	if (unlikely(q >= s->carved))
+		heap_corrupt(s, b);
+	if (unlikely(test_and_set_bit_atomic(span_alloc_bits(s), q)))
+		heap_alloc_twice(b);
+#endif
+	if (IS_ENABLED(CONFIG_DEBUG_FILL))
 		heap_debug_alloc(s, b);
 #if IS_ENABLED(CONFIG_STATS)
 	h->class_allocs[cls]++;
@@ -231,13 +258,24 @@ noinline void heap_free_local_slow(struct heap *h, struct span *s);
 cold void heap_double_free(void *p);
 noinline void heap_free_remote(struct span *s, void *p);
 
-/* Frees block p of span s (already validated as a block start). */
-static always_inline void heap_free_block(struct span *s, void *p)
+/*
+ * Frees block p of span s, block number q (already validated as a block
+ * start).  CONFIG_DOUBLE_FREE_CHECK clears its bit, atomically, whoever
+ * frees it: a bit already clear is a double free, whichever threads made
+ * the two frees.
+ */
+static always_inline void heap_free_block_at(struct span *s, void *p, uint64_t q)
 {
 	struct heap *h = tls_heap;
 
 	if (likely(load_relaxed_foldable(&s->owner) == h)) {
-		if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_DEBUG_FILL))
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+		if (unlikely(!test_and_clear_bit_atomic(span_alloc_bits(s), q)))
+			heap_free_twice(p);
+#else
+		(void)q;
+#endif
+		if (IS_ENABLED(CONFIG_DEBUG_FILL))
 			heap_debug_free(s, p);
 		/* Without the bitmap, catch at least the block freed last. */
 		if (!IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) && unlikely(p == s->free)) {
@@ -254,6 +292,12 @@ static always_inline void heap_free_block(struct span *s, void *p)
 		return;
 	}
 	heap_free_remote(s, p);
+}
+
+/* Frees block p of span s (already validated as a block start). */
+static always_inline void heap_free_block(struct span *s, void *p)
+{
+	heap_free_block_at(s, p, span_block_quotient(s, (uintptr_t)p));
 }
 
 /* ---- Slow-path services. */
