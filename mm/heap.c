@@ -928,9 +928,17 @@ void heap_maintenance(int force)
 		return;
 	if (force)
 		atomic_store_relaxed(&last_maintenance_ms, now);
-	/* One pass at a time; releasing spans below may ask for another. */
-	if (!atomic_cas_acq_rel(&maintenance_running, &idle, 1))
-		return;
+	/*
+	 * One pass at a time; releasing spans below may ask for another.  A
+	 * forced pass (malloc_trim) waits for a running one to end (the purge
+	 * thread's, say) instead of returning with nothing done.
+	 */
+	while (!atomic_cas_acq_rel(&maintenance_running, &idle, 1)) {
+		if (!force)
+			return;
+		idle = 0;
+		os_sleep_ms(1);
+	}
 	abandoned_reclaim();
 	shared_heap_trim();
 	pool_decay(now, force);
