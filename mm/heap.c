@@ -75,11 +75,6 @@ uint64_t heap_random(void)
 	return z ^ (z >> 31);
 }
 
-uint64_t heap_coarse_now_ms(void)
-{
-	return os_now_ms();
-}
-
 void heap_corrupt(const struct span *s, void *at)
 {
 	hak_fatal("corrupted free list at", at);

@@ -311,7 +311,6 @@ void heap_maintenance(int force);
  * program is idle. */
 void heap_start_purge_thread(void);
 uint64_t heap_random(void);
-uint64_t heap_coarse_now_ms(void);
 void heap_prewarm(struct heap *h);
 /*
  * CONFIG_DEBUG_ASSERT: checks a span's invariants (used <= carved <=

@@ -310,12 +310,12 @@ START_TEST(test_lru_and_decay)
 	ck_assert_uint_eq(registry_kind((uintptr_t)ss), REG_SUPERSLAB);
 
 	/* Not old enough: a non-forced decay keeps it. */
-	pool_decay(heap_coarse_now_ms(), 0);
+	pool_decay(os_now_ms(), 0);
 	ck_assert_uint_eq(registry_kind((uintptr_t)ss), REG_SUPERSLAB);
 	ck_assert_int_eq(stat_now(STAT_SUPERSLABS_CACHED), cached + 1);
 
 	/* Forced: every cached superslab is unmapped and unregistered. */
-	pool_decay(heap_coarse_now_ms(), 1);
+	pool_decay(os_now_ms(), 1);
 	ck_assert_int_eq(stat_now(STAT_SUPERSLABS_CACHED), 0);
 	ck_assert_int_le(stat_now(STAT_BYTES_MAPPED), mapped - (int64_t)SS_SIZE);
 	ck_assert_uint_eq(registry_kind((uintptr_t)ss), REG_NONE);
@@ -332,7 +332,7 @@ START_TEST(test_lru_reuse)
 	HAK_REQUIRE(IS_ENABLED(CONFIG_SS_LRU), "needs CONFIG_SS_LRU");
 	ck_assert_int_eq(hak_init(), 0);
 	option_values[OPT_DECAY_MS] = 60000;
-	pool_decay(heap_coarse_now_ms(), 1);    /* empty LRU */
+	pool_decay(os_now_ms(), 1);    /* empty LRU */
 	ss = own_whole_superslab(0, s, 3 * SLABS_PER_SS, &n);
 	ck_assert(ss);
 	for (k = 0; k < n; k++)

@@ -398,7 +398,7 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 			ss_setup(ss);
 			/* Its pages are still there: dirty from now on. */
 			if (committed)
-				ss_dirty_add(ss, ss->free_mask, heap_coarse_now_ms());
+				ss_dirty_add(ss, ss->free_mask, os_now_ms());
 		}
 		stat_global_add(STAT_SUPERSLABS_IN_USE, 1);
 		first = find_bit_run(ss->free_mask & ~exclude, n);
@@ -477,7 +477,7 @@ void pool_release_span(struct span *s)
 /* Gives an empty span (owner NULL, carved 0) to the pool. */
 static void span_free_to_pool(struct span *s)
 {
-	uint64_t now = heap_coarse_now_ms();
+	uint64_t now = os_now_ms();
 
 	hak_lock(&pool_lock);
 	span_free_locked(s, now);
