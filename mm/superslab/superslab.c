@@ -135,6 +135,12 @@ static void span_cache_drain_locked(uint64_t now_ms);
  * its free slabs warm.  Dirty slabs older than the decay time go too, and
  * everything dirty with force (pool_lock held).
  */
+/* Free slabs whose pages are committed, cached spans aside (pool_lock). */
+static size_t committed_free_slabs(void)
+{
+	return dirty_slabs + (size_t)lru_committed * SLABS_PER_SS;
+}
+
 static void pool_purge_dirty(uint64_t now_ms, int force)
 {
 	size_t cached = atomic_load_relaxed(&span_cache_slabs);
@@ -146,18 +152,17 @@ static void pool_purge_dirty(uint64_t now_ms, int force)
 		budget = DIRTY_MIN_SLABS;
 	/* Cached spans count too: over the budget, they go first to the pool
 	 * (as dirty slabs, purged below, oldest first). */
-	if (cached && dirty_slabs + (size_t)lru_committed * SLABS_PER_SS + cached > budget)
+	if (cached && committed_free_slabs() + cached > budget)
 		span_cache_drain_locked(now_ms);
 	while (!dlist_empty(&ss_dirty)) {
 		struct superslab *ss = dlist_entry(ss_dirty.next, struct superslab, dirty_link);
 
-		if (!force && dirty_slabs + (size_t)lru_committed * SLABS_PER_SS <= budget &&
+		if (!force && committed_free_slabs() <= budget &&
 		    now_ms - ss->dirty_since_ms < decay)
 			break;
 		ss_purge_dirty(ss);
 	}
-	for (pos = ss_lru.prev; pos != &ss_lru &&
-	     dirty_slabs + (size_t)lru_committed * SLABS_PER_SS > budget; pos = pos->prev)
+	for (pos = ss_lru.prev; pos != &ss_lru && committed_free_slabs() > budget; pos = pos->prev)
 		ss_decommit(dlist_entry(pos, struct superslab, pool_link));
 }
 
