@@ -108,19 +108,17 @@ static void *memalign_impl(size_t align, size_t n)
 /* Free */
 
 /*
- * Span of a live-looking block start, or NULL.  The fast variant (which
- * also gives the block's number, *q) reads the descriptor of the pointer's
- * own slab, which covers single-slab spans and
- * the first slab of the others; blocks in the later slabs of a multi-slab
- * span fail it (their descriptor has no blocks) and take block_span().
+ * Span of a live-looking block start, or NULL; *q gets the block's number.
+ * The pointer's slab descriptor leads to its span's (span->head), so a
+ * block in any slab of a multi-slab span takes the same path.
  */
-static always_inline struct span *block_span_fast(uintptr_t a, uint64_t *q)
+static always_inline struct span *block_span_at(uintptr_t a, uint64_t *q)
 {
 	struct span *s;
 
 	if (unlikely(registry_kind(a) != REG_SUPERSLAB))
 		return NULL;
-	s = slab_of(ss_of(a), a);
+	s = span_of(ss_of(a), a);
 	*q = span_block_quotient(s, a);
 	if (unlikely(*q >= load_relaxed_foldable(&s->carved)))
 		return NULL;
@@ -129,14 +127,9 @@ static always_inline struct span *block_span_fast(uintptr_t a, uint64_t *q)
 
 static struct span *block_span(uintptr_t a)
 {
-	struct span *s;
+	uint64_t q;
 
-	if (registry_kind(a) != REG_SUPERSLAB)
-		return NULL;
-	s = span_of(ss_of(a), a);
-	if (!span_is_block(s, a))
-		return NULL;
-	return s;
+	return block_span_at(a, &q);
 }
 
 static noinline void free_slow(void *p)
@@ -147,19 +140,12 @@ static noinline void free_slow(void *p)
 
 	if (!p)
 		return;
+	/* free_impl found no block of a superslab here (metadata, an
+	 * interior pointer, a free slab or blocks not carved yet are
+	 * invalid); a big block starts inside its head piece, past the
+	 * header (big_free checks it). */
 	kind = registry_kind(a);
-	if (kind == REG_SUPERSLAB) {
-		struct span *s = block_span(a);
-
-		if (s) {
-			/* A block in a later slab of a multi-slab span. */
-			heap_free_block(s, p);
-			if (IS_ENABLED(CONFIG_VALGRIND))
-				vg_block_free(p);
-		} else {
-			hak_bad_free("invalid free", p);
-		}
-	} else if (registry_kind(a - 1) == REG_BIG_HEAD) {
+	if (kind != REG_SUPERSLAB && registry_kind(a - 1) == REG_BIG_HEAD) {
 		if (IS_ENABLED(CONFIG_STATS))
 			stat_global_add(STAT_FREES, 1);
 		big_free(p);
@@ -176,7 +162,7 @@ static noinline void free_slow(void *p)
 static always_inline void free_impl(void *p)
 {
 	uint64_t q;
-	struct span *s = block_span_fast((uintptr_t)p, &q);
+	struct span *s = block_span_at((uintptr_t)p, &q);
 
 	heap_trace(p, 0, TRACE_FREE);
 	if (likely(s)) {

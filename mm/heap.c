@@ -80,6 +80,19 @@ void heap_corrupt(const struct span *s, void *at)
 	hak_fatal("corrupted free list at", at);
 }
 
+/*
+ * s->free, checked: the fast pop leaves the link it read there unchecked
+ * (heap_pop), so the slow paths check it before reading through it.
+ */
+static void *heap_free_head(const struct span *s)
+{
+	void *b = s->free;
+
+	if (b && unlikely(!span_head_in_span(s, b)))
+		hak_fatal("corrupted free list: link", b);
+	return b;
+}
+
 /* A free of the block freed last: ignored and counted (release). */
 void heap_double_free(void *p)
 {
@@ -288,7 +301,7 @@ static uint32_t span_collect(struct span *s)
 		 * subtraction above: carved - used - n now): put the remote
 		 * list after it, walking the free list to its tail, which is
 		 * this thread's own memory, or take it as it is. */
-		void *tail = s->free;
+		void *tail = heap_free_head(s);
 
 		if (!tail) {
 			s->free = list;
@@ -560,7 +573,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 	s = h->current[cls];
 	for (;;) {
 		if (s != &empty_span) {
-			if (!s->free)
+			if (!heap_free_head(s))
 				span_collect(s);
 			if (!s->free && s->carved < s->capacity)
 				span_carve(s);
@@ -735,12 +748,11 @@ static void abandon_spans(struct dlist *spans)
 static void span_recount(struct span *s)
 {
 	uint32_t n = 0;
-	void *b = s->free;
+	void *b = heap_free_head(s);
 
 	while (b && n < s->carved) {
 		n++;
-		vg_mem_defined(b, sizeof(void *));
-		b = link_encode(s, b, *(void **)b);
+		b = link_next(s, b);
 	}
 	s->used = s->carved - n;
 }

@@ -206,34 +206,41 @@ static always_inline void heap_account_alloc(struct heap *h, struct span *s,
 noinline void *heap_alloc_slow(struct heap *h, unsigned int cls);
 
 /*
- * Takes b, the head of s->free, off the list; NULL when its link is out of
- * the span (the slow path then checks it again and aborts: it is corrupt).
+ * Whether b, the head of a free list, may be taken: it lies in the span.
+ * NULL (an empty list) fails, and so does a link that a write after free
+ * or an overflow left pointing elsewhere.
  */
-static always_inline void *heap_pop_block(struct heap *h, struct span *s, void *b)
+static always_inline int span_head_in_span(const struct span *s, const void *b)
 {
-	uintptr_t next;
-
-	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
-		next = (uintptr_t)link_next(s, b);
-	} else {
-		vg_mem_defined(b, sizeof(void *));
-		next = *(uintptr_t *)b;
-		if (unlikely(next - s->start >= s->span_bytes) && next)
-			return NULL;
-	}
-	s->free = (void *)next;
-	s->used++;
-	heap_account_alloc(h, s, s->cls, b);
-	return b;
+	return (uintptr_t)b - s->start < s->span_bytes;
 }
 
-/* A block from s, one of h's current spans; NULL sends to the slow path. */
+/*
+ * A block from s, one of h's current spans; NULL sends to the slow path.
+ *
+ * Links are checked when they become the head: FREELIST_HARDENED checks
+ * each link as it is read (link_next); otherwise the pop takes the head
+ * only if it lies in the span, one compare that also finds the empty list.
+ * The link it stores in s->free is checked by the next pop, before anyone
+ * reads through it; the slow path tells an empty list from a corrupt one
+ * (heap_free_head).
+ */
 static always_inline void *heap_pop(struct heap *h, struct span *s)
 {
 	void *b = s->free;
 
-	if (likely(b))
-		b = heap_pop_block(h, s, b);
+	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
+		if (unlikely(!b))
+			return NULL;
+		s->free = link_next(s, b);
+	} else {
+		if (unlikely(!span_head_in_span(s, b)))
+			return NULL;
+		vg_mem_defined(b, sizeof(void *));
+		s->free = *(void **)b;
+	}
+	s->used++;
+	heap_account_alloc(h, s, s->cls, b);
 	return b;
 }
 

@@ -2,7 +2,7 @@
 /*
  * White-box tests of the superslab layer (mm/superslab/): the registry's
  * view of our blocks and of foreign addresses, the geometry of spans taken
- * from the pool for every class, the head[] map, span_block_index, and the
+ * from the pool for every class, the descriptors' head pointers, span_block_index, and the
  * LRU cache of empty superslabs with its decay.
  */
 #include <pthread.h>
@@ -122,9 +122,9 @@ static void check_span_geometry(unsigned int cls, struct span *s)
 	if (ci->size % 4096 == 0)
 		ck_assert_uint_eq(s->start % 4096, 0);
 
-	/* head[] maps each slab of the span to its first slab. */
+	/* Every slab's descriptor points at the span's first slab. */
 	for (i = first; i < first + ci->nslabs; i++) {
-		ck_assert_uint_eq(ss->head[i], first);
+		ck_assert_ptr_eq(ss->spans[i].head, s);
 		ck_assert(span_of(ss, base + (uintptr_t)i * SLAB_SIZE) == s);
 		ck_assert(span_of(ss, base + (uintptr_t)i * SLAB_SIZE + SLAB_SIZE - 1) == s);
 	}
@@ -161,13 +161,13 @@ START_TEST(test_pool_spans_every_class)
 			unsigned int first = s[k]->index, n = s[k]->nslabs, i;
 
 			pool_release_span(s[k]);
-			/* head[] reset; slabs free again (unless the superslab
+			/* heads reset; slabs free again (unless the superslab
 			 * went away entirely: no LRU). */
 			if (registry_kind((uintptr_t)ss) != REG_SUPERSLAB)
 				continue;
 			ck_assert_uint_eq(s[k]->state, SPAN_FREE);
 			for (i = first; i < first + n; i++)
-				ck_assert_uint_eq(ss->head[i], i);
+				ck_assert_ptr_eq(ss->spans[i].head, &ss->spans[i]);
 			ck_assert_uint_eq(ss->free_mask & bit_run_mask(first, n),
 					  bit_run_mask(first, n));
 		}

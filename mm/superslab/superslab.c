@@ -4,6 +4,7 @@
  * and lock order are in superslab.h.  Everything here runs on slow paths
  * under pool_lock.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <lib/bitops.h>
@@ -178,6 +179,9 @@ static void ss_file(struct superslab *ss)
 		dlist_add(&ss_by_run[r], &ss->pool_link);
 }
 
+_Static_assert(offsetof(struct span, used) == offsetof(struct span, head) + sizeof(void *),
+	       "ss_setup clears everything around head");
+
 static void ss_setup(struct superslab *ss)
 {
 	unsigned int i;
@@ -187,11 +191,16 @@ static void ss_setup(struct superslab *ss)
 	for (i = 0; i < SLABS_PER_SS; i++) {
 		struct span *s = &ss->spans[i];
 
-		memset(s, 0, sizeof(*s));
+		/* A reused superslab is registered: a stray free may read
+		 * its descriptors now, so head is never anything but a
+		 * descriptor of this superslab (every slab of a cached
+		 * superslab is free: head == s already). */
+		atomic_store_relaxed(&s->head, s);
+		memset(s, 0, offsetof(struct span, head));
+		memset(&s->used, 0, sizeof(*s) - offsetof(struct span, used));
 		s->index = (uint8_t)i;
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_FREE);
 		dlist_init(&s->link);
-		ss->head[i] = (uint8_t)i;
 		/* A slab is usable when some of it lies past the metadata. */
 		if ((i + 1) * SLAB_SIZE > SS_RESERVED_BYTES)
 			ss->usable_mask |= 1ULL << i;
@@ -434,7 +443,7 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 	if (start < base + ss->first_offset)
 		start = base + ss->first_offset;
 	for (i = first; i < first + ci->nslabs; i++)
-		ss->head[i] = (uint8_t)first;
+		atomic_store_relaxed(&ss->spans[i].head, s);
 	s->free = NULL;
 	s->used = 0;
 	s->carved = 0;
@@ -505,7 +514,7 @@ static void span_free_locked(struct span *s, uint64_t now)
 	s->free = NULL;
 	stat_global_add(STAT_SLABS_IN_USE, -(int64_t)n);
 	for (i = first; i < first + n; i++)
-		ss->head[i] = (uint8_t)i;
+		atomic_store_relaxed(&ss->spans[i].head, &ss->spans[i]);
 	ss->free_mask |= bit_run_mask(first, n);
 	pool_slabs_in_use -= n;
 	ss_file(ss);
@@ -580,7 +589,7 @@ void pool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg)
 		for (i = 0; i < SLABS_PER_SS; i++) {
 			uint64_t bit = 1ULL << i;
 
-			if ((ss->usable_mask & bit) && !(ss->free_mask & bit) && ss->head[i] == i)
+			if ((ss->usable_mask & bit) && !(ss->free_mask & bit) && ss->spans[i].head == &ss->spans[i])
 				fn(&ss->spans[i], arg);
 		}
 	}

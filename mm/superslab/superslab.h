@@ -12,9 +12,9 @@
  *   64 KiB-page build).  Metadata never lives inside user blocks.
  *
  *   A span is a run of nslabs contiguous slabs holding blocks of one size
- *   class.  It is described by the descriptor of its first slab;
- *   ss->head[i] gives, for every slab i, the index of its span's first
- *   slab.  Only single-slab spans use the short slab 0, and only for
+ *   class.  It is described by the descriptor of its first slab, and
+ *   every slab's descriptor points at that one (span->head), so free
+ *   finds the span from the slab a block starts in.  Only single-slab spans use the short slab 0, and only for
  *   classes of at most 4 KiB, so a block of a class that is a multiple of
  *   an alignment A <= 64 KiB always starts A-aligned.
  *
@@ -132,18 +132,25 @@ struct span {
 	uint64_t div_inv;      /* class_info[cls].div_inv */
 	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
 	struct heap *owner;    /* relaxed atomic: read by every free */
+	/*
+	 * Every slab's descriptor: the descriptor of its span (of the span's
+	 * first slab; itself for a first or a free slab).  free reads it from
+	 * the slab a block starts in.  Written under pool_lock, read relaxed
+	 * by every free; always points into the same superslab.
+	 */
+	struct span *head;
 	uint32_t used;         /* see the accounting equation above */
-	uint32_t block_size;
 	uint8_t div_shift;     /* class_info[cls].div_shift */
 	uint8_t cls;
-	uint8_t nslabs;
 	uint8_t state;         /* enum span_state */
-	uint8_t index;         /* slab index within the superslab */
 	uint8_t kept_empty;    /* counted in the heap's empty reserve */
-	uint8_t cache_age;     /* CACHED: decay checks seen in the cache */
 	/* Second cache line: written by other threads and slow paths. */
 	uintptr_t remote __attribute__((aligned(64))); /* atomic: remote list | flags */
 	uint32_t capacity;     /* blocks in this span */
+	uint32_t block_size;
+	uint8_t nslabs;
+	uint8_t index;         /* slab index within the superslab */
+	uint8_t cache_age;     /* CACHED: decay checks seen in the cache */
 	struct dlist link;     /* partial/full/abandoned list (by its lock) */
 	struct span *notify_next; /* notified list (owner's notify_lock) */
 	uint64_t key;          /* FREELIST_HARDENED: per-span random key */
@@ -153,7 +160,6 @@ _Static_assert(sizeof(struct span) == 128, "span descriptors index by shift");
 
 struct superslab {
 	struct span spans[SLABS_PER_SS];
-	uint8_t head[SLABS_PER_SS];   /* slab -> first slab of its span */
 	uint64_t free_mask;           /* pool_lock: bit i = slab i is free */
 	uint64_t usable_mask;         /* slabs that may hold blocks */
 	struct dlist pool_link;       /* pool_lock: partial or LRU list */
@@ -185,19 +191,16 @@ static always_inline struct superslab *ss_of(uintptr_t addr)
 	return (struct superslab *)(addr & ~SS_MASK);
 }
 
-/* The descriptor of the slab holding addr (of a span's first slab, or a
- * tail slab whose descriptor has carved == 0). */
+/* The descriptor of the slab holding addr. */
 static always_inline struct span *slab_of(struct superslab *ss, uintptr_t addr)
 {
 	return &ss->spans[(addr & SS_MASK) >> SLAB_SHIFT];
 }
 
-/* The span holding addr. */
+/* The span holding addr (the descriptor of its first slab). */
 static always_inline struct span *span_of(struct superslab *ss, uintptr_t addr)
 {
-	unsigned int idx = (unsigned int)((addr & SS_MASK) >> SLAB_SHIFT);
-
-	return &ss->spans[ss->head[idx]];
+	return load_relaxed_foldable(&slab_of(ss, addr)->head);
 }
 
 /* (addr - start) / block_size if the block size divides it, else at
