@@ -7,9 +7,11 @@
 
 Classes go in 16 B steps to 128 B, then 4 per doubling up to 1 MiB.  A
 class's span is the number of contiguous slabs its blocks are carved from:
-one slab while 8 blocks fit in it, else enough slabs for 8 blocks while
-that is at most half a superslab, else the span of 1..4 blocks
-(ceil(k * size / slab) slabs) with the least waste.  The header emits one
+for mid classes (1 KiB < size <= 32 KiB) enough slabs for 32 blocks (at
+most half a superslab); for the others one slab while 8 blocks fit in it,
+else enough slabs for 8 blocks while that is at most half a superslab,
+else the span of 1..4 blocks (ceil(k * size / slab) slabs) with the least
+waste.  The header emits one
 X-macro row per class; mm/sizeclass.h checks every row with _Static_assert.
 """
 import sys
@@ -17,6 +19,7 @@ import sys
 MAX_SIZE = 1 << 20
 TINY_MAX = 1024
 MID_MAX = 32 << 10
+MID_SPAN_BLOCKS = 32
 
 
 def class_sizes():
@@ -31,6 +34,11 @@ def class_sizes():
 
 def span_slabs(size, slab, slabs_per_ss):
     half = slabs_per_ss // 2
+    if TINY_MAX < size <= MID_MAX:
+        # Mid classes: spans of MID_SPAN_BLOCKS (capped at half a
+        # superslab), so the few dozen blocks of a class a thread churns
+        # sit in one span and come back LIFO while still in cache.
+        return min(-(-MID_SPAN_BLOCKS * size // slab), half)
     if size * 8 <= slab:
         return 1
     n = -(-8 * size // slab)
