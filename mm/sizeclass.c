@@ -17,3 +17,5 @@ const uint8_t tiny_class_lut[TINY_MAX_SIZE / 16 + 1] = {
 	18, 18, 18, 18, 18, 18, 18, 18,                 /* .. 896 */
 	19, 19, 19, 19, 19, 19, 19, 19,                 /* .. 1024 */
 };
+
+const uint8_t mid_class_lut[HAK_MID_LUT_ENTRIES] = { HAK_MID_CLASS_LUT };

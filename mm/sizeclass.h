@@ -5,8 +5,15 @@
  * from scripts/gen-classes.py (include/generated/classes.h) and every row
  * is checked here by the compiler.
  *
+ * Mid classes (above 1 KiB, to 32 KiB) that are not a power of two are
+ * 64 B short of their nominal size (5056 for 5120, 12224 for 12288, ...):
+ * blocks that would all start on a page boundary, so on the same L1 cache
+ * set, step through the sets instead.  The power-of-two classes stay exact
+ * and naturally aligned for aligned requests.
+ *
  * Lookup is branch-free within a tier: a 65-entry table for sizes up to
- * 1 KiB, a bit-scan formula above.
+ * 1 KiB, a 496-entry table at 64 B steps to 32 KiB, a bit-scan formula
+ * above.
  */
 #ifndef HAKMEM_MM_SIZECLASS_H
 #define HAKMEM_MM_SIZECLASS_H
@@ -18,6 +25,7 @@
 #define NUM_CLASSES       HAK_NUM_CLASSES
 #define NUM_TINY_CLASSES  HAK_NUM_TINY_CLASSES
 #define TINY_MAX_SIZE     1024u
+#define MID_MAX_SIZE      (32u << 10)
 #define POOL_MAX_SIZE     (1u << 20)
 
 _Static_assert(HAK_GEN_SUPERSLAB_SHIFT == SS_SHIFT, "classes.h is stale");
@@ -35,7 +43,9 @@ _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
 		       "a span holds 8 blocks wherever half a superslab allows");  \
 	_Static_assert(((nslabs) * SLAB_SIZE - (blocks) * (size)) * 100 <=        \
 		       7 * (nslabs) * SLAB_SIZE, "span waste over 7%");           \
-	_Static_assert((nslabs) <= SLABS_PER_SS / 2, "span fits half a superslab");
+	_Static_assert((nslabs) <= SLABS_PER_SS / 2, "span fits half a superslab"); \
+	_Static_assert((tier) != 1 || (size) % (1 << HAK_MID_LUT_SHIFT) == 0,     \
+		       "mid_class_lut is exact");
 HAK_CLASS_TABLE(HAK_CHECK_CLASS)
 #undef HAK_CHECK_CLASS
 
@@ -67,13 +77,29 @@ static always_inline uint64_t rotr64(uint64_t x, unsigned int k)
 }
 extern hak_hidden const struct class_info class_info[NUM_CLASSES];
 extern hak_hidden const uint8_t tiny_class_lut[TINY_MAX_SIZE / 16 + 1];
+/* mid_class_lut[(n - 1) / 64 - TINY_MAX_SIZE / 64] for 1 KiB < n <= 32 KiB. */
+extern hak_hidden const uint8_t mid_class_lut[HAK_MID_LUT_ENTRIES];
+_Static_assert(HAK_MID_LUT_ENTRIES == (MID_MAX_SIZE - TINY_MAX_SIZE) >> HAK_MID_LUT_SHIFT,
+	       "mid_class_lut covers the mid tier");
 
-/* Class of a size in 1 KiB .. 1 MiB. */
-static always_inline unsigned int size_to_class_pool(size_t n)
+/*
+ * Class of n > 128 among exact 4-per-doubling classes: the tiny ones above
+ * 128 B and the L2.5 ones (the mid ones are shifted: mid_class_lut).
+ */
+static always_inline unsigned int size_to_class_doubling(size_t n)
 {
 	unsigned int b = fls64_index((uint64_t)n - 1);
 
 	return 8 + (b - 7) * 4 + (unsigned int)(((n - 1) >> (b - 2)) & 3);
+}
+
+/* Class of TINY_MAX_SIZE < n <= POOL_MAX_SIZE. */
+static always_inline unsigned int size_to_class_pool(size_t n)
+{
+	if (n <= MID_MAX_SIZE)
+		return mid_class_lut[((n - 1) >> HAK_MID_LUT_SHIFT) -
+				     (TINY_MAX_SIZE >> HAK_MID_LUT_SHIFT)];
+	return size_to_class_doubling(n);
 }
 
 /* Class of any size up to POOL_MAX_SIZE. */

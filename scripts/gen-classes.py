@@ -20,6 +20,8 @@ MAX_SIZE = 1 << 20
 TINY_MAX = 1024
 MID_MAX = 32 << 10
 MID_SPAN_BLOCKS = 32
+COLOR_STEP = 64
+MID_LUT_STEP = 64
 
 
 def class_sizes():
@@ -27,7 +29,10 @@ def class_sizes():
     b = 7
     while sizes[-1] < MAX_SIZE:
         for q in range(1, 5):
-            sizes.append((1 << b) + q * (1 << (b - 2)))
+            size = (1 << b) + q * (1 << (b - 2))
+            if TINY_MAX < size <= MID_MAX and q < 4:
+                size -= COLOR_STEP
+            sizes.append(size)
         b += 1
     return sizes
 
@@ -84,6 +89,19 @@ def header(ss_shift, slab_shift, path):
     ]
     for row in r:
         lines.append("\tX(%d, %d, %d, %d, %d, %d) \\" % row)
+    lines.append("")
+    # Mid classes by table: entry (n - 1) / MID_LUT_STEP - TINY_MAX /
+    # MID_LUT_STEP for TINY_MAX < n <= MID_MAX (every mid size is a
+    # multiple of the step, so the table is exact).
+    lut = []
+    for k in range(TINY_MAX // MID_LUT_STEP, MID_MAX // MID_LUT_STEP):
+        top = (k + 1) * MID_LUT_STEP
+        lut.append(next(i for i, size, _, _, _, _ in r if size >= top))
+    lines.append("#define HAK_MID_LUT_SHIFT %d" % (MID_LUT_STEP.bit_length() - 1))
+    lines.append("#define HAK_MID_LUT_ENTRIES %d" % len(lut))
+    lines.append("#define HAK_MID_CLASS_LUT \\")
+    for i in range(0, len(lut), 16):
+        lines.append("\t" + ", ".join(str(c) for c in lut[i:i + 16]) + ", \\")
     lines.append("")
     lines.append("#endif")
     text = "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * White-box tests of the size classes (mm/sizeclass.h): the lookup against
- * a naive search, the tiny table against the formula, the 20% waste bound,
+ * a naive search, the tiny table against the formula, the mid classes'
+ * cache colouring, the 20% waste bound,
  * the span geometry and the division by multiplication.
  */
 #include <stdint.h>
@@ -20,6 +21,17 @@ static unsigned int naive_class(size_t n)
 		if (class_info[c].size >= n)
 			return c;
 	return NUM_CLASSES;
+}
+
+/* The 4-per-doubling size a class stands for (mid classes that are not a
+ * power of two are 64 B short of it). */
+static uint32_t nominal_size(unsigned int c)
+{
+	uint32_t size = class_info[c].size;
+
+	if (class_info[c].tier == 1 && (size & (size - 1)))
+		return size + 64;
+	return size;
 }
 
 static void check_lookup(size_t n)
@@ -56,9 +68,19 @@ START_TEST(test_table_shape)
 		if (c)
 			ck_assert_uint_ge(ci->tier, class_info[c - 1].tier);
 	}
-	/* 4 classes per doubling from 128 B up. */
+	/* 4 classes per doubling from 128 B up, by nominal size. */
 	for (c = 7; c + 4 < NUM_CLASSES; c++)
-		ck_assert_uint_eq(class_info[c + 4].size, 2 * class_info[c].size);
+		ck_assert_uint_eq(nominal_size(c + 4), 2 * nominal_size(c));
+	/* Mid classes: the powers of two exact, the others 64 B short, so
+	 * consecutive blocks do not all start on one L1 set. */
+	for (c = NUM_TINY_CLASSES; c < NUM_CLASSES && class_info[c].size <= MID_MAX_SIZE; c++) {
+		uint32_t size = class_info[c].size;
+
+		ck_assert_uint_eq(class_info[c].tier, 1);
+		if (size & (size - 1))
+			ck_assert_msg(size % 4096 != 0 && (size + 64) % 256 == 0,
+				      "class %u size %u", c, size);
+	}
 }
 END_TEST
 
@@ -115,11 +137,11 @@ START_TEST(test_tiny_lut_vs_formula)
 		if (n <= 128)
 			formula = n ? (unsigned int)((n + 15) / 16) - 1 : 0;
 		else
-			formula = size_to_class_pool(n);
+			formula = size_to_class_doubling(n);
 		ck_assert_msg(lut == formula, "n %zu: lut %u formula %u", n, lut, formula);
 		ck_assert_uint_lt(lut, NUM_TINY_CLASSES);
 	}
-	/* The pool formula continues the tiny classes. */
+	/* The pool lookup continues the tiny classes. */
 	ck_assert_uint_eq(size_to_class_pool(TINY_MAX_SIZE + 1), NUM_TINY_CLASSES);
 	ck_assert_uint_eq(size_to_class_pool(POOL_MAX_SIZE), NUM_CLASSES - 1);
 }
