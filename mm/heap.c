@@ -415,15 +415,45 @@ static int span_reattach_fast(struct heap *h, struct span *s)
 	return 0;
 }
 
+/* The owner's free into one of its FULL or NOTIFIED spans. */
+static noinline void heap_free_own_detached(struct heap *h, struct span *s, void *p)
+{
+	if (!span_reattach_fast(h, s))
+		span_reattach(h, s);
+	heap_free_block(s, p);
+}
+
+/* A remote free into a span that may be DETACHED: notify its owner. */
+static noinline void heap_free_remote_detached(struct span *s, void *p)
+{
+	uintptr_t old = atomic_load_relaxed(&s->remote);
+
+	for (;;) {
+		if (old & SPAN_REMOTE_DETACHED) {
+			if (notify_and_push(s, p))
+				return;
+			old = atomic_load_relaxed(&s->remote);
+			if (old & SPAN_REMOTE_DETACHED)
+				continue;
+		}
+		*(void **)p = link_encode(s, p, remote_list(old));
+		if (atomic_cas_release(&s->remote, &old, remote_pushed(old, p)))
+			return;
+	}
+}
+
+/*
+ * A free by a thread that does not own the span (or of an owner's FULL
+ * span): one CAS push onto the remote list.  The other cases are kept out
+ * of line so that this one needs no stack frame.
+ */
 void heap_free_remote(struct span *s, void *p)
 {
 	struct heap *me = tls_heap;
 	uintptr_t old;
 
-	if (owner_heap(s) == me && me->kind == HEAP_LIVE) {
-		if (!span_reattach_fast(me, s))
-			span_reattach(me, s);
-		heap_free_block(s, p);
+	if (unlikely(owner_heap(s) == me && me->kind == HEAP_LIVE)) {
+		heap_free_own_detached(me, s, p);
 		return;
 	}
 
@@ -441,18 +471,13 @@ void heap_free_remote(struct span *s, void *p)
 	(void)me;
 #endif
 	old = atomic_load_relaxed(&s->remote);
-	for (;;) {
-		if (old & SPAN_REMOTE_DETACHED) {
-			if (notify_and_push(s, p))
-				return;
-			old = atomic_load_relaxed(&s->remote);
-			if (old & SPAN_REMOTE_DETACHED)
-				continue;
+	do {
+		if (unlikely(old & SPAN_REMOTE_DETACHED)) {
+			heap_free_remote_detached(s, p);
+			return;
 		}
 		*(void **)p = link_encode(s, p, remote_list(old));
-		if (atomic_cas_release(&s->remote, &old, remote_pushed(old, p)))
-			return;
-	}
+	} while (!atomic_cas_release(&s->remote, &old, remote_pushed(old, p)));
 }
 
 /* Owner: takes the notified spans back onto their partial lists. */

@@ -113,8 +113,9 @@ static inline uint32_t remote_count(uintptr_t r)
  * head) onto `old`, flags kept. */
 static inline uintptr_t remote_pushed(uintptr_t old, void *p)
 {
-	return (uintptr_t)p | (old & SPAN_REMOTE_FLAGS) |
-	       ((uintptr_t)(remote_count(old) + 1) << REMOTE_COUNT_SHIFT);
+	/* The count cannot carry out: it is below SPAN_MAX_BLOCKS. */
+	return ((old & ~REMOTE_PTR_MASK) + ((uintptr_t)1 << REMOTE_COUNT_SHIFT)) |
+	       (uintptr_t)p;
 }
 
 /* Blocks a span can hold at most (16 B blocks in one slab). */
