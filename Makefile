@@ -84,7 +84,7 @@ TEST_TIMEOUT ?= 600
 config-targets := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
 	allnoconfig allyesconfig randconfig checkdefconfig
 no-config-targets := $(config-targets) clean mrproper help deps install-deps \
-	check check-full bench bench-instr fuzz randconfig-check
+	check check-full bench bench-instr bench-scaling bench-lib fuzz randconfig-check
 
 need-config := 1
 ifneq ($(MAKECMDGOALS),)
@@ -299,7 +299,8 @@ lint: all
 
 # ---------------------------------------------------------------------------
 # Test and benchmark drivers.
-PHONY += check check-full deps install-deps bench bench-instr fuzz randconfig-check
+PHONY += check check-full deps install-deps bench bench-instr bench-scaling bench-lib fuzz \
+	randconfig-check
 deps install-deps:
 	$(Q)$(srctree)/scripts/deps.sh
 
@@ -316,19 +317,15 @@ randconfig-check:
 	$(Q)$(srctree)/scripts/randconfig-check.sh $(or $(N),20) $(SEED)
 
 BENCH_OUT ?= $(srctree)/build/bench
-bench:
+# The library every benchmark preloads: bench_defconfig in $(BENCH_OUT)/lib.
+bench-lib:
 	$(Q)$(srctree)/scripts/deps.sh --if-missing
 	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib bench_defconfig
 	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib all
-	$(Q)LIBHAKMEM=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
-		$(srctree)/scripts/bench.sh
 
-bench-instr:
-	$(Q)$(srctree)/scripts/deps.sh --if-missing
-	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib bench_defconfig
-	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib all
+bench bench-instr bench-scaling: bench-lib
 	$(Q)LIBHAKMEM=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
-		$(srctree)/scripts/bench-instr.sh
+		$(srctree)/scripts/$(if $(filter bench,$@),bench,$@).sh
 
 fuzz:
 	$(Q)$(srctree)/scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
@@ -384,6 +381,7 @@ help:
 	@echo '  fuzz                - libFuzzer run for FUZZ_SECONDS (default 60)'
 	@echo '  bench               - benchmarks against glibc and the peers (QUICK=1, BENCH=, RUNS=)'
 	@echo '  bench-instr         - callgrind instructions per malloc+free pair'
+	@echo '  bench-scaling       - multi-thread benchmarks at THREADS="1 2 4 8 16" (RUNS=, BENCH=, ALLOCS=)'
 	@echo '  deps                - install the Debian packages the project needs'
 	@echo 'Housekeeping:'
 	@echo '  clean               - remove build outputs, keep the config'
