@@ -179,8 +179,7 @@ static void ss_file(struct superslab *ss)
 		dlist_add(&ss_by_run[r], &ss->pool_link);
 }
 
-_Static_assert(offsetof(struct span, used) == offsetof(struct span, head) + sizeof(void *),
-	       "ss_setup clears everything around head");
+_Static_assert(offsetof(struct span, head) == 0, "ss_setup clears everything after head");
 
 static void ss_setup(struct superslab *ss)
 {
@@ -196,8 +195,7 @@ static void ss_setup(struct superslab *ss)
 		 * descriptor of this superslab (every slab of a cached
 		 * superslab is free: head == s already). */
 		atomic_store_relaxed(&s->head, s);
-		memset(s, 0, offsetof(struct span, head));
-		memset(&s->used, 0, sizeof(*s) - offsetof(struct span, used));
+		memset((char *)s + sizeof(s->head), 0, sizeof(*s) - sizeof(s->head));
 		s->index = (uint8_t)i;
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_FREE);
 		dlist_init(&s->link);

@@ -124,40 +124,44 @@ static inline uintptr_t remote_pushed(uintptr_t old, void *p)
 _Static_assert(SPAN_MAX_BLOCKS < (1UL << (64 - VA_BITS)), "remote count fits its bits");
 
 struct span {
-	/* Hot, owner-private: the fast paths touch only this cache line. */
-	void *free;            /* free list (links encoded with FREELIST_HARDENED) */
+	/*
+	 * Line 0, read by every free (a remote one too) and written only on
+	 * slow paths: a remote freer reads it without taking it from the
+	 * owner's cache, as it would if the owner's free and used were here.
+	 *
+	 * head: every slab's descriptor points at its span's (the span's
+	 * first slab's; itself for a first or a free slab).  free reads it
+	 * from the slab a block starts in.  Written under pool_lock, read
+	 * relaxed; always points into the same superslab.
+	 */
+	struct span *head;
+	uintptr_t start;       /* address of block 0 */
+	uint64_t div_inv;      /* class_info[cls].div_inv */
 	/* Blocks carved so far (bump pointer); 0: no blocks.  64 bits so
 	 * that free compares against it in one instruction. */
 	uint64_t carved;
-	uintptr_t start;       /* address of block 0 */
-	uint64_t div_inv;      /* class_info[cls].div_inv */
-	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
 	struct heap *owner;    /* relaxed atomic: read by every free */
-	/*
-	 * Every slab's descriptor: the descriptor of its span (of the span's
-	 * first slab; itself for a first or a free slab).  free reads it from
-	 * the slab a block starts in.  Written under pool_lock, read relaxed
-	 * by every free; always points into the same superslab.
-	 */
-	struct span *head;
-	uint32_t used;         /* see the accounting equation above */
+	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
+	uint64_t key;          /* FREELIST_HARDENED: per-span random key */
+	uint32_t block_size;
 	uint8_t div_shift;     /* class_info[cls].div_shift */
 	uint8_t cls;
-	uint8_t state;         /* enum span_state */
-	uint8_t kept_empty;    /* counted in the heap's empty reserve */
-	/* Second cache line: written by other threads and slow paths. */
-	uintptr_t remote __attribute__((aligned(64))); /* atomic: remote list | flags */
-	uint32_t capacity;     /* blocks in this span */
-	uint32_t block_size;
 	uint8_t nslabs;
 	uint8_t index;         /* slab index within the superslab */
+	/* Line 1, owner-private: written by every malloc and local free. */
+	void *free __attribute__((aligned(64))); /* free list (links encoded with FREELIST_HARDENED) */
+	uint32_t used;         /* see the accounting equation above */
+	uint8_t state;         /* enum span_state */
+	uint8_t kept_empty;    /* counted in the heap's empty reserve */
 	uint8_t cache_age;     /* CACHED: decay checks seen in the cache */
 	struct dlist link;     /* partial/full/abandoned list (by its lock) */
 	struct span *notify_next; /* notified list (owner's notify_lock) */
-	uint64_t key;          /* FREELIST_HARDENED: per-span random key */
-} __attribute__((aligned(64)));
+	/* Line 2, written by remote freers. */
+	uintptr_t remote __attribute__((aligned(64))); /* atomic: remote list | flags */
+	uint32_t capacity;     /* blocks in this span */
+} __attribute__((aligned(256)));
 
-_Static_assert(sizeof(struct span) == 128, "span descriptors index by shift");
+_Static_assert(sizeof(struct span) == 256, "span descriptors index by shift");
 
 struct superslab {
 	struct span spans[SLABS_PER_SS];
