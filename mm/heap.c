@@ -107,6 +107,11 @@ void heap_set_current(struct heap *h, unsigned int cls, struct span *s)
 		unsigned int i = cls ? class_info[cls - 1].size / 16 + 1 : 0;
 		unsigned int last = class_info[cls].size / 16;
 
+		/* The largest tiny class may be a little over TINY_MAX_SIZE
+		 * (cache colouring, mm/sizeclass.h). */
+		if (last >= TINY_DIRECT_ENTRIES)
+			last = TINY_DIRECT_ENTRIES - 1;
+
 		for (; i <= last; i++)
 			h->tiny_direct[i] = s;
 	}

@@ -5,11 +5,12 @@
  * from scripts/gen-classes.py (include/generated/classes.h) and every row
  * is checked here by the compiler.
  *
- * Mid classes (above 1 KiB, to 32 KiB) that are not a power of two are
- * 64 B short of their nominal size (5056 for 5120, 12224 for 12288, ...):
- * blocks that would all start on a page boundary, so on the same L1 cache
- * set, step through the sets instead.  The power-of-two classes stay exact
- * and naturally aligned for aligned requests.
+ * Cache colouring: mid classes (above 1 KiB, to 32 KiB) that are not a
+ * power of two are 64 B short of their nominal size (5056 for 5120, 12224
+ * for 12288, ...), and the 1 KiB class is 1040 B: blocks that would all
+ * start on a page boundary (or on four offsets in it), so on one or a few
+ * L1 cache sets, step through the sets instead.  The mid power-of-two
+ * classes stay exact and naturally aligned for aligned requests.
  *
  * Lookup is branch-free within a tier: a 65-entry table for sizes up to
  * 1 KiB, a 496-entry table at 64 B steps to 32 KiB, a bit-scan formula

@@ -5,14 +5,17 @@
   gen-classes.py SUPERSLAB_SHIFT SLAB_SHIFT header OUT.h
   gen-classes.py SUPERSLAB_SHIFT SLAB_SHIFT markdown
 
-Classes go in 16 B steps to 128 B, then 4 per doubling up to 1 MiB.  A
-class's span is the number of contiguous slabs its blocks are carved from:
-for mid classes (1 KiB < size <= 32 KiB) enough slabs for 32 blocks (at
-most half a superslab); for the others one slab while 8 blocks fit in it,
-else enough slabs for 8 blocks while that is at most half a superslab,
-else the span of 1..4 blocks (ceil(k * size / slab) slabs) with the least
-waste.  The header emits one
-X-macro row per class; mm/sizeclass.h checks every row with _Static_assert.
+Classes go in 16 B steps to 128 B, then 4 per doubling up to 1 MiB, by
+nominal size; the cache colouring (mm/sizeclass.h) makes the 1 KiB class
+16 B bigger and the mid classes that are not powers of two 64 B smaller.
+A class's span is the number of contiguous slabs its blocks are carved
+from: for mid classes (1 KiB < nominal size <= 32 KiB) enough slabs for 32
+blocks (at most half a superslab); for the others one slab while 8 blocks
+fit in it, else enough slabs for 8 blocks while that is at most half a
+superslab, else the span of 1..4 blocks (ceil(k * size / slab) slabs) with
+the least waste.  The header emits one X-macro row per class, and the tiny
+and mid lookup tables; mm/sizeclass.h checks every row with
+_Static_assert.
 """
 import sys
 
@@ -21,25 +24,31 @@ TINY_MAX = 1024
 MID_MAX = 32 << 10
 MID_SPAN_BLOCKS = 32
 COLOR_STEP = 64
+TINY_COLOR_MIN = 1024
+TINY_COLOR_STEP = 16
 MID_LUT_STEP = 64
 
 
 def class_sizes():
-    sizes = [16 * (i + 1) for i in range(8)]
+    """(size, nominal size) of every class; the nominal sizes go 4 per
+    doubling, the sizes are coloured (see mm/sizeclass.h)."""
+    sizes = [(16 * (i + 1), 16 * (i + 1)) for i in range(8)]
     b = 7
-    while sizes[-1] < MAX_SIZE:
+    while sizes[-1][1] < MAX_SIZE:
         for q in range(1, 5):
-            size = (1 << b) + q * (1 << (b - 2))
+            nominal = size = (1 << b) + q * (1 << (b - 2))
             if TINY_MAX < size <= MID_MAX and q < 4:
                 size -= COLOR_STEP
-            sizes.append(size)
+            elif TINY_COLOR_MIN <= size <= TINY_MAX and q == 4:
+                size += TINY_COLOR_STEP
+            sizes.append((size, nominal))
         b += 1
     return sizes
 
 
-def span_slabs(size, slab, slabs_per_ss):
+def span_slabs(size, slab, slabs_per_ss, mid):
     half = slabs_per_ss // 2
-    if TINY_MAX < size <= MID_MAX:
+    if mid:
         # Mid classes: spans of MID_SPAN_BLOCKS (capped at half a
         # superslab), so the few dozen blocks of a class a thread churns
         # sit in one span and come back LIFO while still in cache.
@@ -65,10 +74,10 @@ def rows(ss_shift, slab_shift):
     per_ss = 1 << (ss_shift - slab_shift)
     out = []
     prev = 0
-    for i, size in enumerate(class_sizes()):
-        n = span_slabs(size, slab, per_ss)
+    for i, (size, nominal) in enumerate(class_sizes()):
+        tier = 0 if nominal <= TINY_MAX else (1 if nominal <= MID_MAX else 2)
+        n = span_slabs(size, slab, per_ss, tier == 1)
         blocks = n * slab // size
-        tier = 0 if size <= TINY_MAX else (1 if size <= MID_MAX else 2)
         out.append((i, size, prev, n, blocks, tier))
         prev = size
     return out
@@ -97,6 +106,13 @@ def header(ss_shift, slab_shift, path):
     for k in range(TINY_MAX // MID_LUT_STEP, MID_MAX // MID_LUT_STEP):
         top = (k + 1) * MID_LUT_STEP
         lut.append(next(i for i, size, _, _, _, _ in r if size >= top))
+    # Tiny classes by table: entry (n + 15) / 16 for 0 <= n <= TINY_MAX.
+    tiny = [next(i for i, size, _, _, _, _ in r if size >= max(k * 16, 1))
+            for k in range(TINY_MAX // 16 + 1)]
+    lines.append("#define HAK_TINY_CLASS_LUT \\")
+    for i in range(0, len(tiny), 16):
+        lines.append("\t" + ", ".join(str(c) for c in tiny[i:i + 16]) + ", \\")
+    lines.append("")
     lines.append("#define HAK_MID_LUT_SHIFT %d" % (MID_LUT_STEP.bit_length() - 1))
     lines.append("#define HAK_MID_LUT_ENTRIES %d" % len(lut))
     lines.append("#define HAK_MID_CLASS_LUT \\")

@@ -13,25 +13,26 @@
 #include "harness.h"
 #include "testutil.h"
 
+/* The smallest class of n's tier that holds n (a request decides its tier:
+ * the largest tiny class is a little over TINY_MAX_SIZE). */
 static unsigned int naive_class(size_t n)
 {
-	unsigned int c;
+	unsigned int c = n > TINY_MAX_SIZE ? NUM_TINY_CLASSES : 0;
 
-	for (c = 0; c < NUM_CLASSES; c++)
+	for (; c < NUM_CLASSES; c++)
 		if (class_info[c].size >= n)
 			return c;
 	return NUM_CLASSES;
 }
 
-/* The 4-per-doubling size a class stands for (mid classes that are not a
- * power of two are 64 B short of it). */
+/* The size class c stands for: 16 B steps to 128 B, then 4 per doubling. */
 static uint32_t nominal_size(unsigned int c)
 {
-	uint32_t size = class_info[c].size;
+	unsigned int b = 7 + (c - 8) / 4, q = (c - 8) % 4 + 1;
 
-	if (class_info[c].tier == 1 && (size & (size - 1)))
-		return size + 64;
-	return size;
+	if (c < 8)
+		return 16 * (c + 1);
+	return (1u << b) + (q << (b - 2));
 }
 
 static void check_lookup(size_t n)
@@ -49,7 +50,7 @@ START_TEST(test_table_shape)
 	unsigned int c;
 
 	ck_assert_uint_eq(class_info[NUM_CLASSES - 1].size, POOL_MAX_SIZE);
-	ck_assert_uint_eq(class_info[NUM_TINY_CLASSES - 1].size, TINY_MAX_SIZE);
+	ck_assert_uint_eq(nominal_size(NUM_TINY_CLASSES - 1), TINY_MAX_SIZE);
 	ck_assert_uint_eq(class_info[0].size, MIN_ALIGN);
 	for (c = 0; c < NUM_CLASSES; c++) {
 		const struct class_info *ci = &class_info[c];
@@ -62,25 +63,29 @@ START_TEST(test_table_shape)
 		ck_assert_uint_eq(ci->tier, c < NUM_TINY_CLASSES ? 0 : ci->tier);
 		ck_assert_uint_le(ci->tier, 2);
 		if (c < NUM_TINY_CLASSES)
-			ck_assert_uint_le(ci->size, TINY_MAX_SIZE);
+			ck_assert_uint_le(nominal_size(c), TINY_MAX_SIZE);
 		else
 			ck_assert_uint_gt(ci->size, TINY_MAX_SIZE);
 		if (c)
 			ck_assert_uint_ge(ci->tier, class_info[c - 1].tier);
 	}
-	/* 4 classes per doubling from 128 B up, by nominal size. */
-	for (c = 7; c + 4 < NUM_CLASSES; c++)
-		ck_assert_uint_eq(nominal_size(c + 4), 2 * nominal_size(c));
-	/* Mid classes: the powers of two exact, the others 64 B short, so
-	 * consecutive blocks do not all start on one L1 set. */
-	for (c = NUM_TINY_CLASSES; c < NUM_CLASSES && class_info[c].size <= MID_MAX_SIZE; c++) {
-		uint32_t size = class_info[c].size;
+	/* Sizes are the nominal ones, except the cache colouring: the 1 KiB
+	 * class 16 B over, mid classes that are not powers of two 64 B
+	 * short, so consecutive blocks do not all start on a few L1 sets. */
+	for (c = 0; c < NUM_CLASSES; c++) {
+		uint32_t size = class_info[c].size, nominal = nominal_size(c);
 
-		ck_assert_uint_eq(class_info[c].tier, 1);
-		if (size & (size - 1))
-			ck_assert_msg(size % 4096 != 0 && (size + 64) % 256 == 0,
-				      "class %u size %u", c, size);
+		if (nominal == TINY_MAX_SIZE)
+			ck_assert_uint_eq(size, nominal + 16);
+		else if (nominal > TINY_MAX_SIZE && nominal <= MID_MAX_SIZE &&
+			 (nominal & (nominal - 1)))
+			ck_assert_uint_eq(size, nominal - 64);
+		else
+			ck_assert_uint_eq(size, nominal);
+		ck_assert_uint_eq(class_info[c].tier, nominal <= TINY_MAX_SIZE ? 0 :
+				  nominal <= MID_MAX_SIZE ? 1 : 2);
 	}
+	ck_assert_uint_eq(nominal_size(NUM_CLASSES - 1), POOL_MAX_SIZE);
 }
 END_TEST
 
