@@ -3,9 +3,10 @@
  * White-box tests of the thread heaps (mm/heap.c): the accounting
  * equation, no slab churn in a malloc/free loop, abandonment and reclaim
  * of a dead thread's spans, remote frees, the notification of FULL spans,
- * and a clean thread exit.
+ * a clean thread exit, and a corrupt free-list link caught before use.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -431,6 +432,31 @@ START_TEST(test_thread_exit_clean)
 }
 END_TEST
 
+/*
+ * A link overwritten in a free block (a write after free) becomes the
+ * list's head when malloc takes that block, unread; the next malloc finds
+ * the head outside the span and aborts instead of handing it out.  (With
+ * FREELIST_HARDENED or DEBUG_FILL the first malloc already aborts.)
+ */
+START_TEST(test_corrupt_link_aborts)
+{
+	void *a, *b, *c;
+
+	a = hak_malloc(64);
+	b = hak_malloc(64);
+	ck_assert(a && b);
+	hak_free(a);
+	hak_free(b);
+	ck_assert_ptr_eq(span_at(b)->free, b);
+	*(volatile uintptr_t *)b = (uintptr_t)0x5a5a5a5a5a5a5a50ULL;
+	c = hak_malloc(64);
+	ck_assert_ptr_eq(c, b);
+	ck_assert_ptr_eq(span_at(b)->free, (void *)(uintptr_t)0x5a5a5a5a5a5a5a50ULL);
+	(void)hak_malloc(64);
+	ck_abort_msg("a malloc handed out the block after a corrupt link");
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	TCase *tc;
@@ -443,6 +469,10 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_remote_collect);
 	tcase_add_test(tc, test_full_span_notified);
 	tcase_add_test(tc, test_thread_exit_clean);
+	/* With TINY off, 64 B blocks come from the locked shared heap, which
+	 * this thread does not own: its frees go to the remote list. */
+	if (IS_ENABLED(CONFIG_TINY))
+		tcase_add_test_raise_signal(tc, test_corrupt_link_aborts, SIGABRT);
 	return s;
 }
 
