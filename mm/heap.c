@@ -38,9 +38,9 @@ static struct heap *free_heaps;   /* heaps_lock */
 
 static struct hak_lock abandoned_lock = HAK_LOCK_INIT("abandoned");
 static struct dlist abandoned[NUM_CLASSES];   /* abandoned_lock */
-static uint64_t abandoned_count;              /* relaxed peek */
-/* Per class: adoption looks at its class's count before taking the lock. */
-static uint32_t abandoned_class_count[NUM_CLASSES];   /* relaxed peek */
+/* Abandoned spans per class (relaxed peek): adoption and the reclaim scan
+ * look at them before taking the lock. */
+static uint32_t abandoned_class_count[NUM_CLASSES];
 static int abandoned_ready;
 
 #if IS_ENABLED(CONFIG_STATS)
@@ -103,16 +103,11 @@ void heap_set_current(struct heap *h, unsigned int cls, struct span *s)
 {
 	h->current[cls] = s;
 	if (cls < NUM_TINY_CLASSES) {
-		/* The request sizes of class cls: (previous size, size]. */
+		/* The entries tiny_class_lut maps to cls: a run, as the table
+		 * grows with the size; it starts past the previous class. */
 		unsigned int i = cls ? class_info[cls - 1].size / 16 + 1 : 0;
-		unsigned int last = class_info[cls].size / 16;
 
-		/* The largest tiny class may be a little over TINY_MAX_SIZE
-		 * (cache colouring, mm/sizeclass.h). */
-		if (last >= TINY_DIRECT_ENTRIES)
-			last = TINY_DIRECT_ENTRIES - 1;
-
-		for (; i <= last; i++)
+		for (; i < TINY_DIRECT_ENTRIES && tiny_class_lut[i] == cls; i++)
 			h->tiny_direct[i] = s;
 	}
 }
@@ -553,7 +548,6 @@ static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
 	if (abandoned_ready && !dlist_empty(&abandoned[cls])) {
 		s = dlist_entry(abandoned[cls].next, struct span, link);
 		dlist_del(&s->link);
-		atomic_fetch_add_relaxed(&abandoned_count, (uint64_t)-1);
 		atomic_fetch_add_relaxed(&abandoned_class_count[cls], (uint32_t)-1);
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 		atomic_store_release(&s->owner, h);
@@ -763,7 +757,6 @@ static void abandon_spans(struct dlist *spans)
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ABANDONED);
 		atomic_store_release(&s->owner, (struct heap *)NULL);
 		dlist_add_tail(&abandoned[s->cls], &s->link);
-		atomic_fetch_add_relaxed(&abandoned_count, 1);
 		atomic_fetch_add_relaxed(&abandoned_class_count[s->cls], 1);
 	}
 	hak_unlock(&abandoned_lock);
@@ -895,10 +888,13 @@ static void abandoned_reclaim(void)
 {
 	unsigned int c;
 
-	if (!atomic_load_relaxed(&abandoned_count))
+	for (c = 0; c < NUM_CLASSES; c++)
+		if (atomic_load_relaxed(&abandoned_class_count[c]))
+			break;
+	if (c == NUM_CLASSES)
 		return;
 	hak_lock(&abandoned_lock);
-	for (c = 0; c < NUM_CLASSES && abandoned_ready; c++) {
+	for (; c < NUM_CLASSES && abandoned_ready; c++) {
 		struct dlist *pos = abandoned[c].next;
 
 		while (pos != &abandoned[c]) {
@@ -907,7 +903,6 @@ static void abandoned_reclaim(void)
 			pos = pos->next;
 			if (span_all_remote(s)) {
 				dlist_del(&s->link);
-				atomic_fetch_add_relaxed(&abandoned_count, (uint64_t)-1);
 				atomic_fetch_add_relaxed(&abandoned_class_count[c], (uint32_t)-1);
 				pool_release_span(s);
 			}

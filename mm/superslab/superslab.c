@@ -127,6 +127,12 @@ static void ss_purge_dirty(struct superslab *ss)
 static void ss_decommit(struct superslab *ss);
 static void span_cache_drain_locked(uint64_t now_ms);
 
+/* Free slabs whose pages are committed, cached spans aside (pool_lock). */
+static size_t committed_free_slabs(void)
+{
+	return dirty_slabs + (size_t)lru_committed * SLABS_PER_SS;
+}
+
 /*
  * Keeps the free but committed slabs within the budget,
  * max(DIRTY_MIN_SLABS, slabs in spans), counting the cached superslabs that
@@ -136,12 +142,6 @@ static void span_cache_drain_locked(uint64_t now_ms);
  * its free slabs warm.  Dirty slabs older than the decay time go too, and
  * everything dirty with force (pool_lock held).
  */
-/* Free slabs whose pages are committed, cached spans aside (pool_lock). */
-static size_t committed_free_slabs(void)
-{
-	return dirty_slabs + (size_t)lru_committed * SLABS_PER_SS;
-}
-
 static void pool_purge_dirty(uint64_t now_ms, int force)
 {
 	size_t cached = atomic_load_relaxed(&span_cache_slabs);
@@ -244,6 +244,16 @@ static void ss_decommit(struct superslab *ss)
 	}
 }
 
+/* Takes ss off the LRU cache and its counts (pool_lock held). */
+static void ss_lru_remove(struct superslab *ss)
+{
+	dlist_del(&ss->pool_link);
+	atomic_store_relaxed(&lru_count, lru_count - 1);
+	if (!ss->decommitted)
+		lru_committed--;
+	stat_global_add(STAT_SUPERSLABS_CACHED, -1);
+}
+
 /* Takes a superslab from the LRU cache, most recently emptied first. */
 static struct superslab *ss_from_lru(void)
 {
@@ -252,12 +262,8 @@ static struct superslab *ss_from_lru(void)
 	if (dlist_empty(&ss_lru))
 		return NULL;
 	ss = dlist_entry(ss_lru.next, struct superslab, pool_link);
-	dlist_del(&ss->pool_link);
-	atomic_store_relaxed(&lru_count, lru_count - 1);
+	ss_lru_remove(ss);
 	ss->in_lru = 0;
-	if (!ss->decommitted)
-		lru_committed--;
-	stat_global_add(STAT_SUPERSLABS_CACHED, -1);
 	return ss;
 }
 
@@ -563,11 +569,7 @@ void pool_decay(uint64_t now_ms, int force)
 
 		if (!force && now_ms - ss->cached_since_ms < decay)
 			break;
-		dlist_del(&ss->pool_link);
-		atomic_store_relaxed(&lru_count, lru_count - 1);
-		if (!ss->decommitted)
-			lru_committed--;
-		stat_global_add(STAT_SUPERSLABS_CACHED, -1);
+		ss_lru_remove(ss);
 		ss_unmap(ss);
 	}
 	hak_unlock(&pool_lock);
