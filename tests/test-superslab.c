@@ -402,7 +402,7 @@ START_TEST(test_span_cache)
 	pool_cache_span(s);
 	ck_assert_uint_eq(s->state, SPAN_CACHED);
 	ck_assert_uint_eq(pool_span_cache_slabs(), s->nslabs);
-	ck_assert(!span_is_block(s, s->start));
+	ck_assert_int_lt(span_block_index(s, s->start), 0);
 	acq = pool_lock.acquired;
 	t = pool_acquire_span(0, NULL);
 	ck_assert_ptr_eq(t, s);

@@ -14,9 +14,10 @@
  *   A span is a run of nslabs contiguous slabs holding blocks of one size
  *   class.  It is described by the descriptor of its first slab, and
  *   every slab's descriptor points at that one (span->head), so free
- *   finds the span from the slab a block starts in.  Only single-slab spans use the short slab 0, and only for
- *   classes of at most 4 KiB, so a block of a class that is a multiple of
- *   an alignment A <= 64 KiB always starts A-aligned.
+ *   finds the span from the slab a block starts in.  Only single-slab
+ *   spans use the short slab 0, and only for classes of at most 4 KiB, so
+ *   a block of a class that is a multiple of an alignment A <= 64 KiB
+ *   always starts A-aligned.
  *
  * Span states and who may change them
  *   FREE       bit set in ss->free_mask; pool_lock.  A free slab is
@@ -216,17 +217,12 @@ static always_inline uint64_t span_block_quotient(const struct span *s, uintptr_
 }
 
 /*
- * Whether addr is the start of a block of span s that has been carved
- * (not an interior pointer, metadata, a free slab, or the descriptor of a
- * span's tail slab).  carved only grows while the span holds blocks: any
- * value another thread reads covers the block it is freeing.
+ * Block index of addr within its span, or -1 when addr is not the start of
+ * a block that has been carved (an interior pointer, metadata, a free
+ * slab, or the descriptor of a span's tail slab).  carved only grows while
+ * the span holds blocks: any value another thread reads covers the block
+ * it is freeing.
  */
-static always_inline int span_is_block(const struct span *s, uintptr_t addr)
-{
-	return span_block_quotient(s, addr) < load_relaxed_foldable(&s->carved);
-}
-
-/* Block index of addr within its span, or -1 (see span_is_block). */
 static always_inline long span_block_index(const struct span *s, uintptr_t addr)
 {
 	uint64_t q = span_block_quotient(s, addr);
