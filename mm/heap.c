@@ -443,6 +443,38 @@ static noinline void heap_free_remote_detached(struct span *s, void *p)
 }
 
 /*
+ * A live heap's free into an ABANDONED span: adopt it, so that this and
+ * later frees into it are local and its blocks are reused while still in
+ * this thread's cache.  Returns 0 if the span was not (or no longer)
+ * abandoned; the caller then pushes remotely.
+ */
+static noinline int heap_free_adopt(struct heap *h, struct span *s, void *p)
+{
+	int adopted = 0;
+
+	if (h->kind != HEAP_LIVE)
+		return 0;
+	hak_lock(&abandoned_lock);
+	if (atomic_load_relaxed(&s->state) == SPAN_ABANDONED) {
+		dlist_del(&s->link);
+		atomic_fetch_add_relaxed(&abandoned_class_count[s->cls], (uint32_t)-1);
+		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+		atomic_store_release(&s->owner, h);
+		adopted = 1;
+	}
+	hak_unlock(&abandoned_lock);
+	if (!adopted)
+		return 0;
+	/* Take what others freed while it was abandoned, so that the span
+	 * empties (and is released) when its last live block comes back. */
+	span_collect(s);
+	span_check(s);
+	dlist_add(&h->partial[s->cls], &s->link);
+	heap_free_block(s, p);
+	return 1;
+}
+
+/*
  * A free by a thread that does not own the span (or of an owner's FULL
  * span): one CAS push onto the remote list.  The other cases are kept out
  * of line so that this one needs no stack frame.
@@ -450,12 +482,15 @@ static noinline void heap_free_remote_detached(struct span *s, void *p)
 void heap_free_remote(struct span *s, void *p)
 {
 	struct heap *me = tls_heap;
+	struct heap *owner = owner_heap(s);
 	uintptr_t old;
 
-	if (unlikely(owner_heap(s) == me && me->kind == HEAP_LIVE)) {
+	if (unlikely(owner == me && me->kind == HEAP_LIVE)) {
 		heap_free_own_detached(me, s, p);
 		return;
 	}
+	if (unlikely(!owner) && heap_free_adopt(me, s, p))
+		return;
 
 	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK))
 		debug_mark_free(s, p);

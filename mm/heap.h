@@ -22,6 +22,7 @@
  * for FULL and NOTIFIED spans, so a free into them fails the fast path's
  * owner test and takes heap_free_remote: another thread's free pushes (and
  * notifies the owner), the owner's own free takes the span back first.
+ * An ABANDONED span has owner NULL: a live heap's free into it adopts it.
  * Owners are stored with release and read with acquire.
  *
  * Invariants (owner-private fields, no atomics):

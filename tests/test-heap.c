@@ -177,6 +177,32 @@ static void *alloc_and_exit(void *arg)
 	return NULL;
 }
 
+/* Frees the dead thread's blocks from a thread that never allocates: its
+ * heap is not live, so it pushes remotely and adopts nothing. */
+static void *free_abandoned_blocks(void *arg)
+{
+	unsigned int i;
+
+	(void)arg;
+	for (i = 0; i < ABANDON_N; i++)
+		hak_free(abandoned_blocks[i]);
+	return NULL;
+}
+
+static void check_abandoned(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ABANDON_N; i++) {
+		struct span *s = span_at(abandoned_blocks[i]);
+
+		ck_assert_uint_eq(s->state, SPAN_ABANDONED);
+		ck_assert(s->owner == NULL);
+		ck_assert_uint_eq(((unsigned char *)abandoned_blocks[i])[ABANDON_SIZE - 1],
+				  (unsigned char)i);
+	}
+}
+
 START_TEST(test_abandon_reclaim)
 {
 	int64_t before, during;
@@ -191,17 +217,45 @@ START_TEST(test_abandon_reclaim)
 	run_thread(alloc_and_exit, NULL);
 	during = stat_now(STAT_SLABS_IN_USE);
 	ck_assert_int_gt(during, before);
-	for (i = 0; i < ABANDON_N; i++) {
-		struct span *s = span_at(abandoned_blocks[i]);
-
-		ck_assert_uint_eq(s->state, SPAN_ABANDONED);
-		ck_assert(s->owner == NULL);
-		ck_assert_uint_eq(((unsigned char *)abandoned_blocks[i])[ABANDON_SIZE - 1],
-				  (unsigned char)i);
-	}
+	check_abandoned();
+	run_thread(free_abandoned_blocks, NULL);
+	/* All remote: still abandoned, now empty, until the reclaim scan. */
 	for (i = 0; i < ABANDON_N; i++)
-		hak_free(abandoned_blocks[i]);
+		ck_assert_uint_eq(span_at(abandoned_blocks[i])->state, SPAN_ABANDONED);
+	ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), during);
 	heap_maintenance(1);
+	ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), before);
+}
+END_TEST
+
+/* A live thread's free into an abandoned span adopts it: the free is local
+ * and the span goes back when its last block does. */
+START_TEST(test_abandon_adopt_on_free)
+{
+	int64_t before;
+	unsigned int i;
+	struct span *s;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
+	ck_assert_int_eq(hak_init(), 0);
+	run_thread(noop_thread, NULL);
+	hak_malloc_trim(0);
+	before = stat_now(STAT_SLABS_IN_USE);
+	run_thread(alloc_and_exit, NULL);
+	check_abandoned();
+	s = span_at(abandoned_blocks[0]);
+	hak_free(abandoned_blocks[0]);
+	ck_assert(s->owner == tls_heap);
+	ck_assert_uint_eq(s->state, SPAN_ACTIVE);
+	/* The block is on the local free list: the next malloc of the class
+	 * from this span returns it. */
+	ck_assert_ptr_eq(s->free, abandoned_blocks[0]);
+	for (i = 1; i < ABANDON_N; i++) {
+		hak_free(abandoned_blocks[i]);
+		/* Adopted, or already empty and released. */
+		ck_assert_uint_ne(span_at(abandoned_blocks[i])->state, SPAN_ABANDONED);
+	}
+	hak_malloc_trim(0);
 	ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), before);
 }
 END_TEST
@@ -215,8 +269,8 @@ START_TEST(test_abandon_adopt)
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
 	ck_assert_int_eq(hak_init(), 0);
 	run_thread(alloc_and_exit, NULL);
-	/* Free every other block from here (remote frees into abandoned
-	 * spans), then allocate the class: spans are adopted. */
+	/* Free every other block from here (this adopts the spans they are
+	 * in), then allocate the class: the freed blocks are reused. */
 	for (i = 0; i < ABANDON_N; i += 2)
 		hak_free(abandoned_blocks[i]);
 	for (i = 0; i < ABANDON_N / 2; i++) {
@@ -465,6 +519,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_accounting_equation);
 	tcase_add_test(tc, test_no_churn);
 	tcase_add_test(tc, test_abandon_reclaim);
+	tcase_add_test(tc, test_abandon_adopt_on_free);
 	tcase_add_test(tc, test_abandon_adopt);
 	tcase_add_test(tc, test_remote_collect);
 	tcase_add_test(tc, test_full_span_notified);

@@ -37,7 +37,8 @@
  *   NOTIFIED   FULL span queued on the owner's notified list.
  *   ABANDONED  owner NULL, on the abandoned list of its class
  *              (abandoned_lock); adopted by the next heap needing the class
- *              or reclaimed by the decay scan once empty.
+ *              or by the first live heap that frees into it, or reclaimed
+ *              by the decay scan once empty.
  *   CACHED     empty, owner NULL, carved 0, in a slot of its class's span
  *              cache (lock-free, see superslab.c): the next heap that needs
  *              the class takes it without pool_lock.  The decay check moves
