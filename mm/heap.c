@@ -442,36 +442,56 @@ static noinline void heap_free_remote_detached(struct span *s, void *p)
 	}
 }
 
+/* Counts a remote free, and marks the block free in the debug bitmap. */
+static always_inline void heap_account_remote_free(struct heap *me, struct span *s, void *p)
+{
+	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK))
+		debug_mark_free(s, p);
+#if IS_ENABLED(CONFIG_STATS)
+	if (me->kind == HEAP_LIVE) {
+		me->remote_frees++;
+		me->class_frees[s->cls]++;
+	} else {
+		atomic_fetch_add_relaxed(&dead_remote_frees, 1);
+		atomic_fetch_add_relaxed(&dead_class_frees[s->cls], 1);
+	}
+#else
+	(void)me;
+#endif
+}
+
 /*
- * A live heap's free into an ABANDONED span: adopt it, so that this and
- * later frees into it are local and its blocks are reused while still in
- * this thread's cache.  Returns 0 if the span was not (or no longer)
- * abandoned; the caller then pushes remotely.
+ * A free into a span with no owner.  A live heap adopts the span if it is
+ * still ABANDONED, so that this and later frees into it are local and its
+ * blocks are reused while still in this thread's cache.  Otherwise (no
+ * live heap, or another thread adopted it first) a plain remote push.
  */
-static noinline int heap_free_adopt(struct heap *h, struct span *s, void *p)
+static noinline void heap_free_ownerless(struct heap *h, struct span *s, void *p)
 {
 	int adopted = 0;
 
-	if (h->kind != HEAP_LIVE)
-		return 0;
-	hak_lock(&abandoned_lock);
-	if (atomic_load_relaxed(&s->state) == SPAN_ABANDONED) {
-		dlist_del(&s->link);
-		atomic_fetch_add_relaxed(&abandoned_class_count[s->cls], (uint32_t)-1);
-		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
-		atomic_store_release(&s->owner, h);
-		adopted = 1;
+	if (h->kind == HEAP_LIVE) {
+		hak_lock(&abandoned_lock);
+		if (atomic_load_relaxed(&s->state) == SPAN_ABANDONED) {
+			dlist_del(&s->link);
+			atomic_fetch_add_relaxed(&abandoned_class_count[s->cls], (uint32_t)-1);
+			atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+			atomic_store_release(&s->owner, h);
+			adopted = 1;
+		}
+		hak_unlock(&abandoned_lock);
 	}
-	hak_unlock(&abandoned_lock);
-	if (!adopted)
-		return 0;
+	if (!adopted) {
+		heap_account_remote_free(h, s, p);
+		heap_free_remote_detached(s, p);
+		return;
+	}
 	/* Take what others freed while it was abandoned, so that the span
 	 * empties (and is released) when its last live block comes back. */
 	span_collect(s);
 	span_check(s);
 	dlist_add(&h->partial[s->cls], &s->link);
 	heap_free_block(s, p);
-	return 1;
 }
 
 /*
@@ -489,22 +509,11 @@ void heap_free_remote(struct span *s, void *p)
 		heap_free_own_detached(me, s, p);
 		return;
 	}
-	if (unlikely(!owner) && heap_free_adopt(me, s, p))
+	if (unlikely(!owner)) {
+		heap_free_ownerless(me, s, p);
 		return;
-
-	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK))
-		debug_mark_free(s, p);
-#if IS_ENABLED(CONFIG_STATS)
-	if (me->kind == HEAP_LIVE) {
-		me->remote_frees++;
-		me->class_frees[s->cls]++;
-	} else {
-		atomic_fetch_add_relaxed(&dead_remote_frees, 1);
-		atomic_fetch_add_relaxed(&dead_class_frees[s->cls], 1);
 	}
-#else
-	(void)me;
-#endif
+	heap_account_remote_free(me, s, p);
 	old = atomic_load_relaxed(&s->remote);
 	do {
 		if (unlikely(old & SPAN_REMOTE_DETACHED)) {
