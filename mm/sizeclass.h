@@ -44,7 +44,8 @@ _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
 		       "a span holds 8 blocks wherever half a superslab allows");  \
 	_Static_assert(((nslabs) * SLAB_SIZE - (blocks) * (size)) * 100 <=        \
 		       7 * (nslabs) * SLAB_SIZE, "span waste over 7%");           \
-	_Static_assert((nslabs) <= SLABS_PER_SS / 2, "span fits half a superslab"); \
+	_Static_assert((nslabs) <= ((tier) == 1 ? SLABS_PER_SS * 3 / 4 : SLABS_PER_SS / 2), \
+		       "span fits half a superslab (mid: three quarters)");      \
 	_Static_assert((tier) != 1 || (size) % (1 << HAK_MID_LUT_SHIFT) == 0,     \
 		       "mid_class_lut is exact");
 HAK_CLASS_TABLE(HAK_CHECK_CLASS)

@@ -175,8 +175,15 @@ START_TEST(test_span_geometry)
 		const struct class_info *ci = &class_info[c];
 		uint64_t span = (uint64_t)ci->nslabs * SLAB_SIZE;
 
+		int mid = c >= NUM_TINY_CLASSES && ci->size <= MID_MAX_SIZE;
+
 		ck_assert_uint_ge(ci->nslabs, 1);
-		ck_assert_uint_le(ci->nslabs, SLABS_PER_SS / 2);
+		/* Mid spans take up to three quarters of a superslab, for 48
+		 * blocks; the others half. */
+		ck_assert_uint_le(ci->nslabs, mid ? SLABS_PER_SS * 3 / 4 : SLABS_PER_SS / 2);
+		if (mid && 48ULL * ci->size <= (uint64_t)(SLABS_PER_SS * 3 / 4) * SLAB_SIZE)
+			ck_assert_msg(ci->blocks >= 48, "mid class %u (%u B): %u blocks", c,
+				      ci->size, ci->blocks);
 		ck_assert_msg((uint64_t)ci->blocks * ci->size <= span,
 			      "class %u: %u blocks of %u in %u slabs", c, ci->blocks,
 			      ci->size, ci->nslabs);

@@ -12,7 +12,7 @@
  * Invariants:
  *   class_info[pool_class(n)].size >= n, and it is the smallest such;
  *   a span holds >= 8 blocks wherever half a superslab allows (mid
- *   classes: 32, scripts/gen-classes.py), else 1..4
+ *   classes: 48 within three quarters, scripts/gen-classes.py), else 1..4
  *   blocks in ceil(k * size / slab) slabs (checked by _Static_assert in
  *   mm/sizeclass.h);
  *   sizes up to 1 MiB never fall back to one mapping per block.
