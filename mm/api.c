@@ -152,9 +152,9 @@ static noinline void free_slow(void *p)
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
 	} else if (kind != REG_NONE) {
-		hak_bad_free("invalid free", p);
+		hak_bad_free(BAD_INVALID_FREE, p);
 	} else {
-		hak_bad_free("foreign free", p);
+		hak_bad_free(BAD_FOREIGN_FREE, p);
 	}
 	errno = saved;
 }
@@ -247,8 +247,8 @@ HAKMEM_API void *hak_realloc(void *ptr, size_t size)
 		    (size <= old || big_resize(ptr, size)))
 			return ptr;
 	} else {
-		hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? "foreign realloc"
-			     : "invalid realloc", ptr);
+		hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? BAD_FOREIGN_REALLOC
+			     : BAD_INVALID_REALLOC, ptr);
 		errno = EINVAL;
 		return NULL;
 	}

@@ -96,7 +96,7 @@ static void *heap_free_head(const struct span *s)
 /* A free of the block freed last: ignored and counted (release). */
 void heap_double_free(void *p)
 {
-	hak_bad_free("double free", p);
+	hak_bad_free(BAD_DOUBLE_FREE, p);
 }
 
 void heap_set_current(struct heap *h, unsigned int cls, struct span *s)

@@ -135,17 +135,25 @@ void hak_warn(const char *what, const void *ptr)
 	print_line(what, ptr);
 }
 
-void hak_bad_free(const char *what, const void *ptr)
+void hak_bad_free(enum bad_free kind, const void *ptr)
 {
+	static const char *const what_of[] = {
+		[BAD_FOREIGN_FREE] = "foreign free",
+		[BAD_FOREIGN_REALLOC] = "foreign realloc",
+		[BAD_INVALID_FREE] = "invalid free",
+		[BAD_INVALID_REALLOC] = "invalid realloc",
+		[BAD_DOUBLE_FREE] = "double free",
+	};
 	static unsigned int reported;
+	const char *what = what_of[kind];
 	/* Interior pointers and double frees: memory that is ours. */
-	int invalid = what[0] != 'f';
+	int ours = kind != BAD_FOREIGN_FREE && kind != BAD_FOREIGN_REALLOC;
 
 	heap_count_foreign();
 	/* A config that checks double frees also stops at a free of our
 	 * memory that is no live block (its slab may have been released). */
 	if (IS_ENABLED(CONFIG_FOREIGN_ABORT) ||
-	    (invalid && (IS_ENABLED(CONFIG_DEBUG_ASSERT) || IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK))))
+	    (ours && (IS_ENABLED(CONFIG_DEBUG_ASSERT) || IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK))))
 		hak_fatal(what, ptr);
 	if ((IS_ENABLED(CONFIG_DEBUG_ASSERT) || hak_option(OPT_VERBOSE)) &&
 	    atomic_fetch_add_relaxed(&reported, 1) < 8)

@@ -49,13 +49,19 @@ cold __attribute__((noreturn)) void hak_fatal(const char *what, const void *ptr)
 /* Prints "hakmem: <what> <ptr>" and goes on. */
 cold void hak_warn(const char *what, const void *ptr);
 /*
- * A free (or realloc) of a pointer hakmem cannot accept.  `what` is
- * "foreign free"/"foreign realloc" (not ours: ignored and counted;
- * hardened aborts; debug reports the first few), or anything else, such as
- * "invalid free" or "double free" (our memory, but not a live block:
- * ignored and counted in release; debug, hardened and any config with
- * CONFIG_DOUBLE_FREE_CHECK abort).
+ * A free (or realloc) of a pointer hakmem cannot accept.  The foreign kinds
+ * are not our memory: ignored and counted; hardened aborts; debug reports
+ * the first few.  The others are our memory but not a live block: ignored
+ * and counted in release; debug, hardened and any config with
+ * CONFIG_DOUBLE_FREE_CHECK abort.
  */
-cold void hak_bad_free(const char *what, const void *ptr);
+enum bad_free {
+	BAD_FOREIGN_FREE,
+	BAD_FOREIGN_REALLOC,
+	BAD_INVALID_FREE,     /* interior pointer, metadata, a free slab */
+	BAD_INVALID_REALLOC,
+	BAD_DOUBLE_FREE,      /* the block freed last (release), a cached big block */
+};
+cold void hak_bad_free(enum bad_free kind, const void *ptr);
 
 #endif

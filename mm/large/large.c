@@ -169,14 +169,14 @@ void big_free(void *p)
 	size_t budget;
 
 	if (!h) {
-		hak_bad_free("invalid free", p);
+		hak_bad_free(BAD_INVALID_FREE, p);
 		return;
 	}
 	if (h->magic != BIG_LIVE) {
 		if (h->magic == BIG_CACHED &&
 		    (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_FOREIGN_ABORT)))
 			hak_fatal("double free", p);
-		hak_bad_free("invalid free", p);
+		hak_bad_free(BAD_INVALID_FREE, p);
 		return;
 	}
 	stat_global_add(STAT_BIG_IN_USE, -1);
