@@ -177,22 +177,39 @@ static void *alloc_and_exit(void *arg)
 	return NULL;
 }
 
-/* Frees the dead thread's blocks from a thread that never allocates: its
- * heap is not live, so it pushes remotely and adopts nothing. */
-static void *free_abandoned_blocks(void *arg)
+/* Blocks for free_blocks to free, in a thread that never allocates: its
+ * heap is not live, so each free is a remote push and adopts nothing. */
+struct block_list {
+	void **p;
+	unsigned int n;
+};
+
+static void *free_blocks(void *arg)
 {
+	const struct block_list *l = arg;
 	unsigned int i;
 
-	(void)arg;
-	for (i = 0; i < ABANDON_N; i++)
-		hak_free(abandoned_blocks[i]);
+	for (i = 0; i < l->n; i++)
+		hak_free(l->p[i]);
 	return NULL;
 }
 
-static void check_abandoned(void)
+/*
+ * A thread allocates ABANDON_N blocks and exits: checks that their spans
+ * are abandoned and the blocks intact.  Returns the slabs in use before.
+ */
+static int64_t abandon_blocks(void)
 {
+	int64_t before;
 	unsigned int i;
 
+	ck_assert_int_eq(hak_init(), 0);
+	/* Creating a thread allocates (its TLS) in this thread's heap once. */
+	run_thread(noop_thread, NULL);
+	hak_malloc_trim(0);
+	before = stat_now(STAT_SLABS_IN_USE);
+	run_thread(alloc_and_exit, NULL);
+	ck_assert_int_gt(stat_now(STAT_SLABS_IN_USE), before);
 	for (i = 0; i < ABANDON_N; i++) {
 		struct span *s = span_at(abandoned_blocks[i]);
 
@@ -201,6 +218,7 @@ static void check_abandoned(void)
 		ck_assert_uint_eq(((unsigned char *)abandoned_blocks[i])[ABANDON_SIZE - 1],
 				  (unsigned char)i);
 	}
+	return before;
 }
 
 START_TEST(test_abandon_reclaim)
@@ -209,16 +227,9 @@ START_TEST(test_abandon_reclaim)
 	unsigned int i;
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
-	ck_assert_int_eq(hak_init(), 0);
-	/* Creating a thread allocates (its TLS) in this thread's heap once. */
-	run_thread(noop_thread, NULL);
-	heap_maintenance(1);
-	before = stat_now(STAT_SLABS_IN_USE);
-	run_thread(alloc_and_exit, NULL);
+	before = abandon_blocks();
 	during = stat_now(STAT_SLABS_IN_USE);
-	ck_assert_int_gt(during, before);
-	check_abandoned();
-	run_thread(free_abandoned_blocks, NULL);
+	run_thread(free_blocks, &(struct block_list){ abandoned_blocks, ABANDON_N });
 	/* All remote: still abandoned, now empty, until the reclaim scan. */
 	for (i = 0; i < ABANDON_N; i++)
 		ck_assert_uint_eq(span_at(abandoned_blocks[i])->state, SPAN_ABANDONED);
@@ -237,12 +248,7 @@ START_TEST(test_abandon_adopt_on_free)
 	struct span *s;
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
-	ck_assert_int_eq(hak_init(), 0);
-	run_thread(noop_thread, NULL);
-	hak_malloc_trim(0);
-	before = stat_now(STAT_SLABS_IN_USE);
-	run_thread(alloc_and_exit, NULL);
-	check_abandoned();
+	before = abandon_blocks();
 	s = span_at(abandoned_blocks[0]);
 	hak_free(abandoned_blocks[0]);
 	ck_assert(s->owner == tls_heap);
@@ -314,16 +320,6 @@ END_TEST
 static void *remote_blocks[REMOTE_MAX];
 static unsigned int remote_seen;
 
-static void *free_remote_blocks(void *arg)
-{
-	unsigned int i;
-
-	(void)arg;
-	for (i = 0; i < remote_seen; i++)
-		hak_free(remote_blocks[i]);
-	return NULL;
-}
-
 START_TEST(test_remote_collect)
 {
 	enum { N = 200, SIZE = 512 };
@@ -342,7 +338,7 @@ START_TEST(test_remote_collect)
 			remote_blocks[remote_seen++] = p[i];
 	ck_assert_uint_ge(remote_seen, 8);
 	used_before = s->used;
-	run_thread(free_remote_blocks, NULL);
+	run_thread(free_blocks, &(struct block_list){ remote_blocks, remote_seen });
 	/* Pushed onto the remote list, not yet subtracted from used. */
 	ck_assert_uint_eq(remote_len(s), remote_seen);
 	ck_assert_uint_eq(s->used, used_before);
@@ -413,7 +409,7 @@ START_TEST(test_full_span_notified)
 			p[i] = NULL;
 		}
 	ck_assert_uint_ge(remote_seen, 1);
-	run_thread(free_remote_blocks, NULL);
+	run_thread(free_blocks, &(struct block_list){ remote_blocks, remote_seen });
 	ck_assert_uint_eq(s->state, SPAN_NOTIFIED);
 	ck_assert(h->notified == s);
 	ck_assert_uint_eq(remote_len(s), remote_seen);
