@@ -275,6 +275,16 @@ static void span_carve(struct span *s)
 }
 
 /*
+ * True when every block the span has handed out sits on its remote list
+ * (or none is out): nothing more can be freed into it, and it can go back
+ * to the pool whole, lists and all, without walking them.
+ */
+static int span_all_remote(const struct span *s)
+{
+	return s->used == remote_count(atomic_load_acquire(&s->remote));
+}
+
+/*
  * Moves the span's remote frees onto its free list.  Returns the count.
  * The remote word carries the list's length, so when the free list is
  * empty (the usual case: the owner collects when it runs dry) the list
@@ -620,6 +630,45 @@ static struct span *heap_next_span(struct heap *h, unsigned int cls)
 	return pool_acquire_span(cls, h);
 }
 
+/*
+ * Owner: releases the partial spans whose every block in use has come back
+ * through the remote list.  Nothing else collects them while the owner
+ * allocates no more of their class (a span it adopted by freeing into it,
+ * or one whose blocks other threads free).
+ */
+static void heap_sweep_remote(struct heap *h)
+{
+	unsigned int c;
+
+	heap_drain_notified(h);
+	for (c = 0; c < NUM_CLASSES; c++) {
+		struct dlist *pos = h->partial[c].next;
+
+		while (pos != &h->partial[c]) {
+			struct span *s = dlist_entry(pos, struct span, link);
+
+			pos = pos->next;
+			if (s->used && span_all_remote(s)) {
+				span_collect(s);
+				heap_free_local_slow(h, s);
+			}
+		}
+	}
+}
+
+/* Every MAINTENANCE_EVERY slow paths: the heap's own sweep once per decay
+ * time, and the global maintenance (rate-limited there). */
+static noinline void heap_periodic(struct heap *h)
+{
+	uint64_t now = os_now_ms();
+
+	if (h->kind == HEAP_LIVE && now - h->swept_ms >= hak_option(OPT_DECAY_MS)) {
+		h->swept_ms = now;
+		heap_sweep_remote(h);
+	}
+	heap_maintenance(0);
+}
+
 void *heap_alloc_slow(struct heap *h, unsigned int cls)
 {
 	struct span *s;
@@ -636,7 +685,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 		return heap_alloc(h, cls);
 	}
 	if (unlikely(++h->slow_calls % MAINTENANCE_EVERY == 0))
-		heap_maintenance(0);
+		heap_periodic(h);
 
 	s = h->current[cls];
 	for (;;) {
@@ -822,16 +871,6 @@ static void span_recount(struct span *s)
 		b = link_next(s, b);
 	}
 	s->used = s->carved - n;
-}
-
-/*
- * True when every block the span has handed out sits on its remote list
- * (or none is out): nothing more can be freed into it, and it can go back
- * to the pool whole, lists and all, without walking them.
- */
-static int span_all_remote(const struct span *s)
-{
-	return s->used == remote_count(atomic_load_acquire(&s->remote));
 }
 
 /*
@@ -1114,7 +1153,7 @@ void heap_trim_thread(void)
 
 	if (h->kind != HEAP_LIVE)
 		return;
-	heap_drain_notified(h);
+	heap_sweep_remote(h);
 	for (c = 0; c < NUM_CLASSES && h->empty_kept; c++) {
 		struct dlist *pos = h->partial[c].next;
 

@@ -91,6 +91,7 @@ struct heap {
 	uint32_t reserve_limit;       /* empty spans kept (adaptive) */
 	uint32_t reacquired;          /* adaptive: spans taken soon after a release */
 	uint64_t slow_calls;
+	uint64_t swept_ms;            /* last heap_sweep_remote (os_now_ms) */
 	uint64_t rng;
 #if IS_ENABLED(CONFIG_DEBUG_TRACE)
 	uint64_t trace_pos;           /* events recorded so far */

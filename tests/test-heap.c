@@ -320,6 +320,59 @@ END_TEST
 static void *remote_blocks[REMOTE_MAX];
 static unsigned int remote_seen;
 
+/*
+ * A span this thread no longer allocates from, whose blocks another thread
+ * frees: no malloc of the class comes to collect them, so the heap's sweep
+ * does, and the span goes back: in malloc_trim (_i 0) or, once per decay
+ * time, on the slow path (_i 1), where the span may stay in the reserve.
+ */
+START_TEST(test_remote_sweep)
+{
+	enum { SIZE = 768, MAX = 512 };
+	void *p[MAX];
+	unsigned int n = 0;
+	int64_t before;
+	struct span *first, *second;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
+	ck_assert_int_eq(hak_init(), 0);
+	run_thread(noop_thread, NULL);
+	hak_malloc_trim(0);
+	before = stat_now(STAT_SLABS_IN_USE);
+	/* Fill one span and take the first block of the next. */
+	p[n++] = hak_malloc(SIZE);
+	first = span_at(p[0]);
+	do {
+		ck_assert_uint_lt(n, MAX);
+		p[n] = hak_malloc(SIZE);
+		ck_assert(p[n]);
+	} while (span_at(p[n++]) == first);
+	second = span_at(p[n - 1]);
+	ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), before + first->nslabs + second->nslabs);
+	run_thread(free_blocks, &(struct block_list){ p, n - 1 });
+	/* Freed but not collected: the first span still counts. */
+	ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), before + first->nslabs + second->nslabs);
+	if (_i == 0) {
+		hak_malloc_trim(0);
+	} else {
+		/* Without malloc_trim: the slow paths sweep once per decay
+		 * time (0 here), every MAINTENANCE_EVERY (64) of them. */
+		unsigned int i;
+
+		option_values[OPT_DECAY_MS] = 0;
+		for (i = 0; i < 64; i++)
+			hak_free(heap_alloc_slow(tls_heap, size_to_class(16)));
+		/* Collected and empty: in the reserve or given back. */
+		ck_assert_uint_eq(first->used, 0);
+		ck_assert(first->kept_empty || first->state != SPAN_ACTIVE);
+		hak_malloc_trim(0);
+	}
+	ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), before + second->nslabs);
+	ck_assert(second->owner == tls_heap);
+	hak_free(p[n - 1]);
+}
+END_TEST
+
 START_TEST(test_remote_collect)
 {
 	enum { N = 200, SIZE = 512 };
@@ -518,6 +571,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_abandon_adopt_on_free);
 	tcase_add_test(tc, test_abandon_adopt);
 	tcase_add_test(tc, test_remote_collect);
+	tcase_add_loop_test(tc, test_remote_sweep, 0, 2);
 	tcase_add_test(tc, test_full_span_notified);
 	tcase_add_test(tc, test_thread_exit_clean);
 	/* With TINY off, 64 B blocks come from the locked shared heap, which
