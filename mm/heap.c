@@ -825,6 +825,7 @@ struct heap *heap_create_for_thread(void)
 	memset(h, 0, offsetof(struct heap, notify_lock));
 	init_lists(h);
 	h->reserve_limit = (uint32_t)hak_option(OPT_HEAP_RESERVE);
+	h->swept_ms = os_now_ms();   /* nothing to sweep for a decay time */
 	h->rng = heap_random();
 	atomic_store_release(&h->kind, (uint32_t)HEAP_LIVE);
 	/* From here on a re-entrant calloc (pthread_setspecific with a key
