@@ -36,12 +36,22 @@ static struct hak_lock heaps_lock = HAK_LOCK_INIT("heaps");
 static struct heap *all_heaps;    /* heaps_lock */
 static struct heap *free_heaps;   /* heaps_lock */
 
-static struct hak_lock abandoned_lock = HAK_LOCK_INIT("abandoned");
-static struct dlist abandoned[NUM_CLASSES];   /* abandoned_lock */
-/* Abandoned spans per class (relaxed peek): adoption and the reclaim scan
- * look at them before taking the lock. */
-static uint32_t abandoned_class_count[NUM_CLASSES];
-static int abandoned_ready;
+/*
+ * Abandoned spans, per class, each class under its own lock so that threads
+ * adopting spans of different classes do not meet.  A list whose next is
+ * NULL is empty and not yet set up (abandoned_list does it under the lock).
+ */
+struct abandoned_class {
+	struct hak_lock lock;
+	struct dlist spans;    /* lock */
+	/* Spans on the list (relaxed peek): adoption and the reclaim scan
+	 * look at it before taking the lock. */
+	uint32_t count;
+} __attribute__((aligned(CACHE_LINE_SIZE)));
+
+static struct abandoned_class abandoned[NUM_CLASSES] = {
+	[0 ... NUM_CLASSES - 1] = { .lock = HAK_LOCK_INIT("abandoned") },
+};
 
 #if IS_ENABLED(CONFIG_STATS)
 /* Merged counters of dead heaps, and counts of threads without a heap. */
@@ -123,15 +133,21 @@ static void init_lists(struct heap *h)
 	dlist_init(&h->full);
 }
 
-static void abandoned_init(void)
+/* The class's list, set up on first use; a->lock held. */
+static struct dlist *abandoned_list(struct abandoned_class *a)
 {
-	unsigned int c;
+	if (!a->spans.next)
+		dlist_init(&a->spans);
+	return &a->spans;
+}
 
-	if (abandoned_ready)
-		return;
-	for (c = 0; c < NUM_CLASSES; c++)
-		dlist_init(&abandoned[c]);
-	abandoned_ready = 1;
+/* Takes abandoned span s (a->lock held) for heap h. */
+static void abandoned_take(struct abandoned_class *a, struct span *s, struct heap *h)
+{
+	dlist_del(&s->link);
+	atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
+	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+	atomic_store_release(&s->owner, h);
 }
 
 /*
@@ -481,15 +497,14 @@ static noinline void heap_free_ownerless(struct heap *h, struct span *s, void *p
 	int adopted = 0;
 
 	if (h->kind == HEAP_LIVE) {
-		hak_lock(&abandoned_lock);
+		struct abandoned_class *a = &abandoned[s->cls];
+
+		hak_lock(&a->lock);
 		if (atomic_load_relaxed(&s->state) == SPAN_ABANDONED) {
-			dlist_del(&s->link);
-			atomic_fetch_add_relaxed(&abandoned_class_count[s->cls], (uint32_t)-1);
-			atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
-			atomic_store_release(&s->owner, h);
+			abandoned_take(a, s, h);
 			adopted = 1;
 		}
-		hak_unlock(&abandoned_lock);
+		hak_unlock(&a->lock);
 	}
 	if (!adopted) {
 		heap_account_remote_free(h, s, p);
@@ -594,19 +609,17 @@ static void span_unkeep(struct heap *h, struct span *s)
 
 static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
 {
+	struct abandoned_class *a = &abandoned[cls];
 	struct span *s = NULL;
 
-	if (!atomic_load_relaxed(&abandoned_class_count[cls]))
+	if (!atomic_load_relaxed(&a->count))
 		return NULL;
-	hak_lock(&abandoned_lock);
-	if (abandoned_ready && !dlist_empty(&abandoned[cls])) {
-		s = dlist_entry(abandoned[cls].next, struct span, link);
-		dlist_del(&s->link);
-		atomic_fetch_add_relaxed(&abandoned_class_count[cls], (uint32_t)-1);
-		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
-		atomic_store_release(&s->owner, h);
+	hak_lock(&a->lock);
+	if (!dlist_empty(abandoned_list(a))) {
+		s = dlist_entry(a->spans.next, struct span, link);
+		abandoned_take(a, s, h);
 	}
-	hak_unlock(&abandoned_lock);
+	hak_unlock(&a->lock);
 	/* Its remote frees are collected when its free list runs dry. */
 	if (s)
 		span_check(s);
@@ -837,23 +850,32 @@ struct heap *heap_create_for_thread(void)
 	return h;
 }
 
-/* Abandons every span on `spans` (linked by their link), under one lock. */
+/*
+ * Abandons every span on `spans` (linked by their link), taking each class's
+ * lock once per run of spans of that class (a heap's list comes grouped by
+ * class).
+ */
 static void abandon_spans(struct dlist *spans)
 {
-	if (dlist_empty(spans))
-		return;
-	hak_lock(&abandoned_lock);
-	abandoned_init();
+	struct abandoned_class *a = NULL;
+
 	while (!dlist_empty(spans)) {
 		struct span *s = dlist_entry(spans->next, struct span, link);
 
+		if (a != &abandoned[s->cls]) {
+			if (a)
+				hak_unlock(&a->lock);
+			a = &abandoned[s->cls];
+			hak_lock(&a->lock);
+		}
 		dlist_del(&s->link);
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ABANDONED);
 		atomic_store_release(&s->owner, (struct heap *)NULL);
-		dlist_add_tail(&abandoned[s->cls], &s->link);
-		atomic_fetch_add_relaxed(&abandoned_class_count[s->cls], 1);
+		dlist_add_tail(abandoned_list(a), &s->link);
+		atomic_fetch_add_relaxed(&a->count, 1);
 	}
-	hak_unlock(&abandoned_lock);
+	if (a)
+		hak_unlock(&a->lock);
 }
 
 /*
@@ -972,27 +994,27 @@ static void abandoned_reclaim(void)
 {
 	unsigned int c;
 
-	for (c = 0; c < NUM_CLASSES; c++)
-		if (atomic_load_relaxed(&abandoned_class_count[c]))
-			break;
-	if (c == NUM_CLASSES)
-		return;
-	hak_lock(&abandoned_lock);
-	for (; c < NUM_CLASSES && abandoned_ready; c++) {
-		struct dlist *pos = abandoned[c].next;
+	for (c = 0; c < NUM_CLASSES; c++) {
+		struct abandoned_class *a = &abandoned[c];
+		struct dlist *list, *pos;
 
-		while (pos != &abandoned[c]) {
+		if (!atomic_load_relaxed(&a->count))
+			continue;
+		hak_lock(&a->lock);
+		list = abandoned_list(a);
+		pos = list->next;
+		while (pos != list) {
 			struct span *s = dlist_entry(pos, struct span, link);
 
 			pos = pos->next;
 			if (span_all_remote(s)) {
 				dlist_del(&s->link);
-				atomic_fetch_add_relaxed(&abandoned_class_count[c], (uint32_t)-1);
+				atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
 				pool_release_span(s);
 			}
 		}
+		hak_unlock(&a->lock);
 	}
-	hak_unlock(&abandoned_lock);
 }
 
 /*
@@ -1174,27 +1196,39 @@ void heap_trim_thread(void)
 
 void heaps_print_lock_stats(void (*print)(const struct hak_lock *))
 {
+	struct hak_lock sum = HAK_LOCK_INIT("abandoned");
+	unsigned int c;
+
 	print(&shared_lock);
 	print(&heaps_lock);
-	print(&abandoned_lock);
+	/* The per-class locks, summed. */
+	for (c = 0; c < NUM_CLASSES; c++) {
+		sum.acquired += atomic_load_relaxed(&abandoned[c].lock.acquired);
+		sum.contended += atomic_load_relaxed(&abandoned[c].lock.contended);
+	}
+	print(&sum);
 }
 
 void heaps_fork_prepare(void)
 {
 	struct heap *h;
+	unsigned int c;
 
 	hak_lock(&shared_lock);
 	hak_lock(&heaps_lock);
 	for (h = all_heaps; h; h = h->all_next)
 		hak_lock(&h->notify_lock);
-	hak_lock(&abandoned_lock);
+	for (c = 0; c < NUM_CLASSES; c++)
+		hak_lock(&abandoned[c].lock);
 }
 
 void heaps_fork_parent(void)
 {
 	struct heap *h;
+	unsigned int c;
 
-	hak_unlock(&abandoned_lock);
+	for (c = 0; c < NUM_CLASSES; c++)
+		hak_unlock(&abandoned[c].lock);
 	for (h = all_heaps; h; h = h->all_next)
 		hak_unlock(&h->notify_lock);
 	hak_unlock(&heaps_lock);
