@@ -37,21 +37,30 @@ static struct heap *all_heaps;    /* heaps_lock */
 static struct heap *free_heaps;   /* heaps_lock */
 
 /*
- * Abandoned spans, per class, each class under its own lock so that threads
- * adopting spans of different classes do not meet.  A list whose next is
- * NULL is empty and not yet set up (abandoned_list does it under the lock).
+ * Abandoned spans, per class.  Class c's list is under lock c %
+ * ABANDONED_LOCKS, so that threads adopting spans of different classes
+ * seldom meet (and the fork handler, which takes them all, holds few
+ * locks).  A list whose next is NULL is empty and not yet set up
+ * (abandoned_list does it under the lock).
  */
-struct abandoned_class {
+#define ABANDONED_LOCKS 8
+
+struct abandoned_lock {
 	struct hak_lock lock;
-	struct dlist spans;    /* lock */
+} __attribute__((aligned(CACHE_LINE_SIZE)));
+
+static struct abandoned_lock abandoned_locks[ABANDONED_LOCKS] = {
+	[0 ... ABANDONED_LOCKS - 1] = { HAK_LOCK_INIT("abandoned") },
+};
+
+struct abandoned_class {
+	struct dlist spans;    /* its lock */
 	/* Spans on the list (relaxed peek): adoption and the reclaim scan
 	 * look at it before taking the lock. */
 	uint32_t count;
 } __attribute__((aligned(CACHE_LINE_SIZE)));
 
-static struct abandoned_class abandoned[NUM_CLASSES] = {
-	[0 ... NUM_CLASSES - 1] = { .lock = HAK_LOCK_INIT("abandoned") },
-};
+static struct abandoned_class abandoned[NUM_CLASSES];
 
 #if IS_ENABLED(CONFIG_STATS)
 /* Merged counters of dead heaps, and counts of threads without a heap. */
@@ -133,7 +142,21 @@ static void init_lists(struct heap *h)
 	dlist_init(&h->full);
 }
 
-/* The class's list, set up on first use; a->lock held. */
+/* Class cls's abandoned spans, with its lock taken. */
+static struct abandoned_class *abandoned_lock_class(unsigned int cls)
+{
+	struct hak_lock *l = &abandoned_locks[cls % ABANDONED_LOCKS].lock;
+
+	hak_lock(l);
+	return &abandoned[cls];
+}
+
+static void abandoned_unlock_class(unsigned int cls)
+{
+	hak_unlock(&abandoned_locks[cls % ABANDONED_LOCKS].lock);
+}
+
+/* The class's list, set up on first use; its lock held. */
 static struct dlist *abandoned_list(struct abandoned_class *a)
 {
 	if (!a->spans.next)
@@ -141,7 +164,7 @@ static struct dlist *abandoned_list(struct abandoned_class *a)
 	return &a->spans;
 }
 
-/* Takes abandoned span s (a->lock held) for heap h. */
+/* Takes abandoned span s (its class's lock held) for heap h. */
 static void abandoned_take(struct abandoned_class *a, struct span *s, struct heap *h)
 {
 	dlist_del(&s->link);
@@ -497,14 +520,13 @@ static noinline void heap_free_ownerless(struct heap *h, struct span *s, void *p
 	int adopted = 0;
 
 	if (h->kind == HEAP_LIVE) {
-		struct abandoned_class *a = &abandoned[s->cls];
+		struct abandoned_class *a = abandoned_lock_class(s->cls);
 
-		hak_lock(&a->lock);
 		if (atomic_load_relaxed(&s->state) == SPAN_ABANDONED) {
 			abandoned_take(a, s, h);
 			adopted = 1;
 		}
-		hak_unlock(&a->lock);
+		abandoned_unlock_class(s->cls);
 	}
 	if (!adopted) {
 		heap_account_remote_free(h, s, p);
@@ -609,17 +631,17 @@ static void span_unkeep(struct heap *h, struct span *s)
 
 static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
 {
-	struct abandoned_class *a = &abandoned[cls];
+	struct abandoned_class *a;
 	struct span *s = NULL;
 
-	if (!atomic_load_relaxed(&a->count))
+	if (!atomic_load_relaxed(&abandoned[cls].count))
 		return NULL;
-	hak_lock(&a->lock);
+	a = abandoned_lock_class(cls);
 	if (!dlist_empty(abandoned_list(a))) {
 		s = dlist_entry(a->spans.next, struct span, link);
 		abandoned_take(a, s, h);
 	}
-	hak_unlock(&a->lock);
+	abandoned_unlock_class(cls);
 	/* Its remote frees are collected when its free list runs dry. */
 	if (s)
 		span_check(s);
@@ -851,22 +873,23 @@ struct heap *heap_create_for_thread(void)
 }
 
 /*
- * Abandons every span on `spans` (linked by their link), taking each class's
+ * Abandons every span on `spans` (linked by their link), taking a class's
  * lock once per run of spans of that class (a heap's list comes grouped by
  * class).
  */
 static void abandon_spans(struct dlist *spans)
 {
 	struct abandoned_class *a = NULL;
+	unsigned int cls = 0;
 
 	while (!dlist_empty(spans)) {
 		struct span *s = dlist_entry(spans->next, struct span, link);
 
-		if (a != &abandoned[s->cls]) {
+		if (!a || s->cls != cls) {
 			if (a)
-				hak_unlock(&a->lock);
-			a = &abandoned[s->cls];
-			hak_lock(&a->lock);
+				abandoned_unlock_class(cls);
+			cls = s->cls;
+			a = abandoned_lock_class(cls);
 		}
 		dlist_del(&s->link);
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ABANDONED);
@@ -875,7 +898,7 @@ static void abandon_spans(struct dlist *spans)
 		atomic_fetch_add_relaxed(&a->count, 1);
 	}
 	if (a)
-		hak_unlock(&a->lock);
+		abandoned_unlock_class(cls);
 }
 
 /*
@@ -995,12 +1018,12 @@ static void abandoned_reclaim(void)
 	unsigned int c;
 
 	for (c = 0; c < NUM_CLASSES; c++) {
-		struct abandoned_class *a = &abandoned[c];
+		struct abandoned_class *a;
 		struct dlist *list, *pos;
 
-		if (!atomic_load_relaxed(&a->count))
+		if (!atomic_load_relaxed(&abandoned[c].count))
 			continue;
-		hak_lock(&a->lock);
+		a = abandoned_lock_class(c);
 		list = abandoned_list(a);
 		pos = list->next;
 		while (pos != list) {
@@ -1013,7 +1036,7 @@ static void abandoned_reclaim(void)
 				pool_release_span(s);
 			}
 		}
-		hak_unlock(&a->lock);
+		abandoned_unlock_class(c);
 	}
 }
 
@@ -1201,10 +1224,10 @@ void heaps_print_lock_stats(void (*print)(const struct hak_lock *))
 
 	print(&shared_lock);
 	print(&heaps_lock);
-	/* The per-class locks, summed. */
-	for (c = 0; c < NUM_CLASSES; c++) {
-		sum.acquired += atomic_load_relaxed(&abandoned[c].lock.acquired);
-		sum.contended += atomic_load_relaxed(&abandoned[c].lock.contended);
+	/* The abandoned locks, summed. */
+	for (c = 0; c < ABANDONED_LOCKS; c++) {
+		sum.acquired += atomic_load_relaxed(&abandoned_locks[c].lock.acquired);
+		sum.contended += atomic_load_relaxed(&abandoned_locks[c].lock.contended);
 	}
 	print(&sum);
 }
@@ -1218,8 +1241,8 @@ void heaps_fork_prepare(void)
 	hak_lock(&heaps_lock);
 	for (h = all_heaps; h; h = h->all_next)
 		hak_lock(&h->notify_lock);
-	for (c = 0; c < NUM_CLASSES; c++)
-		hak_lock(&abandoned[c].lock);
+	for (c = 0; c < ABANDONED_LOCKS; c++)
+		hak_lock(&abandoned_locks[c].lock);
 }
 
 void heaps_fork_parent(void)
@@ -1227,8 +1250,8 @@ void heaps_fork_parent(void)
 	struct heap *h;
 	unsigned int c;
 
-	for (c = 0; c < NUM_CLASSES; c++)
-		hak_unlock(&abandoned[c].lock);
+	for (c = 0; c < ABANDONED_LOCKS; c++)
+		hak_unlock(&abandoned_locks[c].lock);
 	for (h = all_heaps; h; h = h->all_next)
 		hak_unlock(&h->notify_lock);
 	hak_unlock(&heaps_lock);

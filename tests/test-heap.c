@@ -204,8 +204,11 @@ static int64_t abandon_blocks(void)
 	unsigned int i;
 
 	ck_assert_int_eq(hak_init(), 0);
-	/* Creating a thread allocates (its TLS) in this thread's heap once. */
+	/* Creating a thread allocates (its TLS) in this thread's heap once;
+	 * with CONFIG_OVERRIDE off this thread's heap is live only once it
+	 * has called hak_malloc. */
 	run_thread(noop_thread, NULL);
+	hak_free(hak_malloc(16));
 	hak_malloc_trim(0);
 	before = stat_now(STAT_SLABS_IN_USE);
 	run_thread(alloc_and_exit, NULL);
@@ -337,6 +340,8 @@ START_TEST(test_remote_sweep)
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
 	ck_assert_int_eq(hak_init(), 0);
 	run_thread(noop_thread, NULL);
+	/* The 16 B class's span, which the periodic case below uses. */
+	hak_free(hak_malloc(16));
 	hak_malloc_trim(0);
 	before = stat_now(STAT_SLABS_IN_USE);
 	/* Fill one span and take the first block of the next. */

@@ -24,9 +24,9 @@
  * A hang fails the test: the main thread watches the lineages' progress
  * and fails when none is made for a long time, and Check's timeout (and an
  * alarm, for CK_FORK=no) ends the test if the main thread itself hangs.
- * At the end everything is freed and, after heap_maintenance(1),
- * slabs_in_use is back within a constant of its start; with CONFIG_STATS,
- * remote_frees went up.
+ * At the end everything is freed (this thread adopts the spans it frees
+ * into) and, after malloc_trim(0), slabs_in_use is back within a constant
+ * of its start; with CONFIG_STATS, remote_frees went up.
  *
  * About 2 s on 2 cores; TEST_EMULATED (qemu) runs 10x fewer generations.
  */
@@ -230,7 +230,7 @@ START_TEST(test_larson)
 	alarm(emulated ? 600 : 100);
 
 	run_thread(noop_thread, NULL);
-	heap_maintenance(1);
+	hak_malloc_trim(0);
 	st0 = stats_now();
 
 	t0 = last_change = now_s();
@@ -264,7 +264,7 @@ START_TEST(test_larson)
 		for (k = 0; k < NSLOTS; k++)
 			drop(&arrays[i], k);
 	ck_assert_msg(!atomic_load(&larson_failed), "%s", larson_msg);
-	heap_maintenance(1);
+	hak_malloc_trim(0);
 	st = stats_now();
 
 	printf("larson: %u lineages x %u threads, %lu ops in %.2f s; remote_frees %llu of %llu "

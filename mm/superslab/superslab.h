@@ -35,10 +35,10 @@
  *              owner sets and clears DETACHED by CAS without the lock
  *              (ACTIVE<->FULL); whoever clears the bit first wins.
  *   NOTIFIED   FULL span queued on the owner's notified list.
- *   ABANDONED  owner NULL, on the abandoned list of its class
- *              (its abandoned lock); adopted by the next heap needing the class
- *              or by the first live heap that frees into it, or reclaimed
- *              by the decay scan once empty.
+ *   ABANDONED  owner NULL, on the abandoned list of its class (under
+ *              that class's abandoned lock); adopted by the next heap
+ *              needing the class or by the first live heap that frees
+ *              into it, or reclaimed by the decay scan once empty.
  *   CACHED     empty, owner NULL, carved 0, in a slot of its class's span
  *              cache (lock-free, see superslab.c): the next heap that needs
  *              the class takes it without pool_lock.  The decay check moves
@@ -64,10 +64,10 @@
  *                            notify_lock in list order
  *   3. heap->notify_lock     per heap: FULL->NOTIFIED->ACTIVE changes,
  *                            the notified list, heap teardown
- *   4. abandoned[c].lock     abandoned spans of class c, one lock per
- *                            class; at most one held at a time, except by
- *                            the fork handler, which takes them in class
- *                            order
+ *   4. abandoned_locks[i]    abandoned spans of the classes c with
+ *                            c % ABANDONED_LOCKS == i (8 locks); at most
+ *                            one held at a time, except by the fork
+ *                            handler, which takes them in index order
  *   5. pool_lock             superslab list, free masks, LRU cache
  *   6. big_lock              BigCache (mm/large)
  *   7. registry_lock         map+register and unmap+unregister pairs
