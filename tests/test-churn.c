@@ -5,12 +5,12 @@
  * 10,000 short-lived threads (batches of 8 running at once) each allocate
  * and free tiny and pool sizes, and leave a few objects behind that a
  * thread of the next batch checks and frees (frees into the spans of a
- * dead heap).  RSS and bytes_mapped are measured after the first 1,000
- * threads and at the end, both after heap_maintenance(1): the end must be
- * within a constant of the first measurement, not grow with the number of
- * threads.  Once every thread is joined and every object freed,
- * slabs_in_use is back to where it started (give or take the calling
- * thread's own small usage).
+ * dead heap; a live thread adopts such a span).  RSS and bytes_mapped are
+ * measured after the first 1,000 threads and at the end, both after
+ * malloc_trim(0): the end must be within a constant of the first
+ * measurement, not grow with the number of threads.  Once every thread is
+ * joined and every object freed, slabs_in_use is back to where it started
+ * (give or take the calling thread's current spans).
  *
  * TEST_EMULATED (qemu) runs 10x fewer threads.
  */
@@ -33,7 +33,8 @@ enum {
 	LEAVE = 4,          /* objects a thread leaves for the next batch */
 };
 
-/* Slack for the calling thread's own heap (current spans, reserve). */
+/* Slack for the calling thread's own heap (current spans; reserve in
+ * test_churn_slabs_exact). */
 #define SLAB_SLACK 16
 
 /* Tiny mostly, pool sometimes (up to 64 KiB). */
@@ -150,19 +151,19 @@ START_TEST(test_thread_churn)
 	size_t rss1k = 0, rss_end;
 
 	run_thread(noop_thread, NULL);
-	heap_maintenance(1);
+	hak_malloc_trim(0);
 	st0 = stats_now();
 
 	for (b = 0; b < nbatches; b++) {
 		run_batch(b);
 		if (b + 1 == nbatches / 10) {
-			heap_maintenance(1);
+			hak_malloc_trim(0);
 			rss1k = rss_bytes();
 			st1k = stats_now();
 		}
 	}
-	/* The last batch's leftovers: freed here, remote frees into dead
-	 * heaps' spans. */
+	/* The last batch's leftovers: freed here, into dead heaps' spans,
+	 * which this thread adopts (malloc_trim gives them back). */
 	for (i = 0; i < BATCH; i++) {
 		unsigned int k;
 
@@ -174,7 +175,7 @@ START_TEST(test_thread_churn)
 			l->p = NULL;
 		}
 	}
-	heap_maintenance(1);
+	hak_malloc_trim(0);
 	rss_end = rss_bytes();
 	st_end = stats_now();
 
