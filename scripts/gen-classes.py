@@ -12,10 +12,10 @@ A class's span is the number of contiguous slabs its blocks are carved
 from: for mid classes (1 KiB < nominal size <= 32 KiB) enough slabs for 48
 blocks (at most three quarters of a superslab); for the others one slab
 while 8 blocks fit in it, else enough slabs for 8 blocks while that is at
-most half a superslab, else the span of 1..4 blocks (ceil(k * size / slab) slabs) with
-the least waste.  The header emits one X-macro row per class, and the tiny
-and mid lookup tables; mm/sizeclass.h checks every row with
-_Static_assert.
+most half a superslab, else the span of 1..4 blocks (ceil(k * size /
+slab) slabs) with the least waste.  The header emits one X-macro row per
+class, and the tiny and mid lookup tables; mm/sizeclass.h checks every
+row with _Static_assert.
 """
 import sys
 
