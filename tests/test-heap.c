@@ -288,8 +288,9 @@ START_TEST(test_abandon_adopt)
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
 	ck_assert_int_eq(hak_init(), 0);
 	run_thread(alloc_and_exit, NULL);
-	/* Free every other block from here (this adopts the spans they are
-	 * in), then allocate the class: the freed blocks are reused. */
+	/* Free every other block from here, then allocate the class: the
+	 * spans are adopted (by the frees if this thread's heap is live
+	 * already, else by the mallocs) and the freed blocks reused. */
 	for (i = 0; i < ABANDON_N; i += 2)
 		hak_free(abandoned_blocks[i]);
 	for (i = 0; i < ABANDON_N / 2; i++) {
