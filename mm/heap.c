@@ -40,8 +40,7 @@ static struct heap *free_heaps;   /* heaps_lock */
  * Abandoned spans, per class.  Class c's list is under lock c %
  * ABANDONED_LOCKS, so that threads adopting spans of different classes
  * seldom meet (and the fork handler, which takes them all, holds few
- * locks).  A list whose next is NULL is empty and not yet set up
- * (abandoned_list does it under the lock).
+ * locks).  The lists are set up by heaps_init, at init.
  */
 #define ABANDONED_LOCKS 8
 
@@ -156,12 +155,12 @@ static void abandoned_unlock_class(unsigned int cls)
 	hak_unlock(&abandoned_locks[cls % ABANDONED_LOCKS].lock);
 }
 
-/* The class's list, set up on first use; its lock held. */
-static struct dlist *abandoned_list(struct abandoned_class *a)
+void heaps_init(void)
 {
-	if (!a->spans.next)
-		dlist_init(&a->spans);
-	return &a->spans;
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES; c++)
+		dlist_init(&abandoned[c].spans);
 }
 
 /* Takes abandoned span s (its class's lock held) for heap h. */
@@ -637,7 +636,7 @@ static struct span *adopt_abandoned(struct heap *h, unsigned int cls)
 	if (!atomic_load_relaxed(&abandoned[cls].count))
 		return NULL;
 	a = abandoned_lock_class(cls);
-	if (!dlist_empty(abandoned_list(a))) {
+	if (!dlist_empty(&a->spans)) {
 		s = dlist_entry(a->spans.next, struct span, link);
 		abandoned_take(a, s, h);
 	}
@@ -894,7 +893,7 @@ static void abandon_spans(struct dlist *spans)
 		dlist_del(&s->link);
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ABANDONED);
 		atomic_store_release(&s->owner, (struct heap *)NULL);
-		dlist_add_tail(abandoned_list(a), &s->link);
+		dlist_add_tail(&a->spans, &s->link);
 		atomic_fetch_add_relaxed(&a->count, 1);
 	}
 	if (a)
@@ -1024,7 +1023,7 @@ static void abandoned_reclaim(void)
 		if (!atomic_load_relaxed(&abandoned[c].count))
 			continue;
 		a = abandoned_lock_class(c);
-		list = abandoned_list(a);
+		list = &a->spans;
 		pos = list->next;
 		while (pos != list) {
 			struct span *s = dlist_entry(pos, struct span, link);

@@ -310,6 +310,8 @@ static always_inline void heap_free_block(struct span *s, void *p)
 }
 
 /* ---- Slow-path services. */
+/* Sets up the heaps' shared state (hak_init, once). */
+void heaps_init(void);
 /* Allocation through the locked shared heap (TINY/POOL off, bootstrap). */
 void *shared_heap_alloc(unsigned int cls);
 /* Tears down the calling thread's heap (pthread key destructor). */

@@ -36,6 +36,8 @@ int hak_init_slow(void)
 		if (!err)
 			err = registry_init();
 		if (!err)
+			heaps_init();
+		if (!err)
 			err = pthread_key_create(&heap_key, heap_thread_exit);
 		init_error = err ? ENOMEM : 0;
 		atomic_store_release(&hak_init_state, err ? 3 : 2);
