@@ -108,28 +108,20 @@ static void *memalign_impl(size_t align, size_t n)
 /* Free */
 
 /*
- * Span of a live-looking block start, or NULL; *q gets the block's number.
- * The pointer's slab descriptor leads to its span's (span->head), so a
- * block in any slab of a multi-slab span takes the same path.
+ * Span of a live-looking block start, or NULL.  The pointer's slab
+ * descriptor leads to its span's (span->head), so a block in any slab of a
+ * multi-slab span takes the same path.
  */
-static always_inline struct span *block_span_at(uintptr_t a, uint64_t *q)
+static always_inline struct span *block_span(uintptr_t a)
 {
 	struct span *s;
 
 	if (unlikely(registry_kind(a) != REG_SUPERSLAB))
 		return NULL;
 	s = span_of(ss_of(a), a);
-	*q = span_block_quotient(s, a);
-	if (unlikely(*q >= load_relaxed_foldable(&s->carved)))
+	if (unlikely(!span_is_block(s, a)))
 		return NULL;
 	return s;
-}
-
-static struct span *block_span(uintptr_t a)
-{
-	uint64_t q;
-
-	return block_span_at(a, &q);
 }
 
 static noinline void free_slow(void *p)
@@ -161,12 +153,11 @@ static noinline void free_slow(void *p)
 
 static always_inline void free_impl(void *p)
 {
-	uint64_t q;
-	struct span *s = block_span_at((uintptr_t)p, &q);
+	struct span *s = block_span((uintptr_t)p);
 
 	heap_trace(p, 0, TRACE_FREE);
 	if (likely(s)) {
-		heap_free_block_at(s, p, q);
+		heap_free_block(s, p);
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
 		return;

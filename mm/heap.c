@@ -211,7 +211,7 @@ void heap_debug_alloc(struct span *s, void *b)
 
 /*
  * A remote free marks block p free; aborts if it already is (the owner's
- * free does the same in heap_free_block_at).
+ * free does the same in heap_free_block).
  */
 static void debug_mark_free(struct span *s, void *p)
 {
@@ -280,8 +280,8 @@ static void span_carve(struct span *s)
 	if (n > s->capacity - s->carved)
 		n = s->capacity - s->carved;
 	base = s->start + (uintptr_t)s->carved * size;
-	/* Remote frees read carved (span_block_index) while it grows. */
-	atomic_store_relaxed(&s->carved, s->carved + n);
+	/* Remote frees read the limit (span_is_block) while it grows. */
+	span_set_carved(s, s->carved + n);
 	if (IS_ENABLED(CONFIG_RANDOM_CARVE) && n > 2) {
 		/* Link the batch in a random order: a random start and a
 		 * stride coprime with n visit every block once. */

@@ -268,21 +268,19 @@ cold void heap_double_free(void *p);
 noinline void heap_free_remote(struct span *s, void *p);
 
 /*
- * Frees block p of span s, block number q (already validated as a block
- * start).  CONFIG_DOUBLE_FREE_CHECK clears its bit, atomically, whoever
- * frees it: a bit already clear is a double free, whichever threads made
- * the two frees.
+ * Frees block p of span s (already validated as a block start).
+ * CONFIG_DOUBLE_FREE_CHECK clears its bit, atomically, whoever frees it: a
+ * bit already clear is a double free, whichever threads made the two frees.
  */
-static always_inline void heap_free_block_at(struct span *s, void *p, uint64_t q)
+static always_inline void heap_free_block(struct span *s, void *p)
 {
 	struct heap *h = tls_heap;
 
 	if (likely(load_relaxed_foldable(&s->owner) == h)) {
 #if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
-		if (unlikely(!test_and_clear_bit_atomic(span_alloc_bits(s), q)))
+		if (unlikely(!test_and_clear_bit_atomic(span_alloc_bits(s),
+							span_block_quotient(s, (uintptr_t)p))))
 			heap_free_twice(p);
-#else
-		(void)q;
 #endif
 		if (IS_ENABLED(CONFIG_DEBUG_FILL))
 			heap_debug_free(s, p);
@@ -301,12 +299,6 @@ static always_inline void heap_free_block_at(struct span *s, void *p, uint64_t q
 		return;
 	}
 	heap_free_remote(s, p);
-}
-
-/* Frees block p of span s (already validated as a block start). */
-static always_inline void heap_free_block(struct span *s, void *p)
-{
-	heap_free_block_at(s, p, span_block_quotient(s, (uintptr_t)p));
 }
 
 /* ---- Slow-path services. */

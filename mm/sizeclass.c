@@ -2,7 +2,8 @@
 #include <mm/sizeclass.h>
 
 #define CLASS_ROW(i, sz, prev, n, blk, t) \
-	[i] = { (sz), (n), (blk), (t), INV64(ODD_PART(sz)), __builtin_ctz(sz) },
+	[i] = { (sz), (n), (blk), (t), INV64(ODD_PART(sz)), \
+		BLOCK_MUL(sz), BLOCK_MUL(sz) * (sz), __builtin_ctz(sz) },
 const struct class_info class_info[NUM_CLASSES] = { HAK_CLASS_TABLE(CLASS_ROW) };
 #undef CLASS_ROW
 

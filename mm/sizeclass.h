@@ -53,17 +53,28 @@ HAK_CLASS_TABLE(HAK_CHECK_CLASS)
 
 /*
  * Division by the block size without a divide: size = odd << div_shift, and
- * div_inv is the inverse of odd modulo 2^64.  For any offset,
- * rotr64(off * div_inv, div_shift) is off / size when size divides off, and
- * at least 2^(64 - 20) otherwise (Granlund and Montgomery), so one compare
- * against the number of carved blocks rejects interior pointers too.
+ * div_inv is the inverse of odd modulo 2^64.  rotr64(off * div_inv,
+ * div_shift) is off / size when size divides off (Granlund and Montgomery).
+ *
+ * Block starts without a divide or a rotate (Lemire, Kaser and Kurz): with
+ * block_mul = floor(2^64 / size) + 1 and block_step = block_mul * size mod
+ * 2^64 (1 <= block_step <= size), an offset off = q * size + r inside a
+ * superslab (|off| < SS_SIZE) gives off * block_mul mod 2^64 = q * block_step
+ * < SS_SIZE when r == 0, and more than 2^64 / size - size - SS_SIZE >= 2^40
+ * otherwise, a negative off too (the assert below).  So "off * block_mul <
+ * carved * block_step" is one multiply and one compare, true exactly for the
+ * starts of the first `carved` blocks.
  */
+_Static_assert(((unsigned __int128)1 << 64) / POOL_MAX_SIZE - POOL_MAX_SIZE - SS_SIZE >=
+	       ((unsigned __int128)1 << 40), "block_mul tells block starts apart");
 struct class_info {
 	uint32_t size;       /* block size */
 	uint32_t nslabs;     /* slabs in a span of this class */
 	uint32_t blocks;     /* blocks in a span that starts on a slab boundary */
 	uint32_t tier;       /* 0 tiny, 1 mid, 2 L2.5 */
 	uint64_t div_inv;    /* inverse of the odd part of size, mod 2^64 */
+	uint64_t block_mul;  /* floor(2^64 / size) + 1 */
+	uint64_t block_step; /* block_mul * size mod 2^64 */
 	uint32_t div_shift;  /* trailing zero bits of size */
 };
 
@@ -72,6 +83,7 @@ struct class_info {
 #define INV_STEP(d, x) ((x) * (2ULL - (d) * (x)))
 #define INV64(d) INV_STEP(d, INV_STEP(d, INV_STEP(d, INV_STEP(d, INV_STEP(d, (d))))))
 #define ODD_PART(n) ((unsigned long long)(n) >> __builtin_ctzll(n))
+#define BLOCK_MUL(n) ((uint64_t)(((unsigned __int128)1 << 64) / (n)) + 1)
 
 static always_inline uint64_t rotr64(uint64_t x, unsigned int k)
 {

@@ -244,6 +244,43 @@ START_TEST(test_div_inverse)
 }
 END_TEST
 
+/*
+ * The block-start test (span_is_block): off * block_mul mod 2^64 is
+ * q * block_step for off = q * size, and at least 2^40 for every other
+ * offset in a superslab, negative ones too.  Exhaustive over the span and
+ * the slab before it, sampled down to -SS_SIZE.
+ */
+START_TEST(test_block_mul)
+{
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES; c++) {
+		const struct class_info *ci = &class_info[c];
+		uint64_t size = ci->size, span = (uint64_t)ci->nslabs * SLAB_SIZE;
+		int64_t off;
+
+		ck_assert_uint_eq(ci->block_mul,
+				  (uint64_t)(((unsigned __int128)1 << 64) / size) + 1);
+		ck_assert_uint_eq(ci->block_step, ci->block_mul * size);
+		ck_assert_uint_ge(ci->block_step, 1);
+		ck_assert_uint_le(ci->block_step, size);
+		for (off = -(int64_t)SS_SIZE; off < (int64_t)span;
+		     off += off < -(int64_t)SLAB_SIZE ? 7 : 1) {
+			uint64_t key = (uint64_t)off * ci->block_mul;
+
+			if (off >= 0 && (uint64_t)off % size == 0) {
+				if (key != (uint64_t)off / size * ci->block_step)
+					ck_abort_msg("class %u: block at %lld keyed %llu", c,
+						     (long long)off, (unsigned long long)key);
+			} else if (key < ((uint64_t)1 << 40)) {
+				ck_abort_msg("class %u: offset %lld taken for a block start",
+					     c, (long long)off);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_span_block_index_fake)
 {
 	/* span_block_index on a hand-made span descriptor of every class. */
@@ -259,8 +296,10 @@ START_TEST(test_span_block_index_fake)
 		s.block_size = class_info[c].size;
 		s.div_inv = class_info[c].div_inv;
 		s.div_shift = (uint8_t)class_info[c].div_shift;
+		s.block_mul = class_info[c].block_mul;
+		s.cls = (uint8_t)c;
 		s.capacity = class_info[c].blocks;
-		s.carved = s.capacity > 3 ? s.capacity - 2 : s.capacity;
+		span_set_carved(&s, s.capacity > 3 ? s.capacity - 2 : s.capacity);
 		for (i = 0; i < (long)s.capacity; i++) {
 			uintptr_t a = start + (uintptr_t)i * s.block_size;
 			long want = i < (long)s.carved ? i : -1;
@@ -291,6 +330,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_waste);
 	tcase_add_test(tc, test_span_geometry);
 	tcase_add_test(tc, test_div_inverse);
+	tcase_add_test(tc, test_block_mul);
 	tcase_add_test(tc, test_span_block_index_fake);
 	return s;
 }

@@ -85,9 +85,11 @@ static void check_span_geometry(unsigned int cls, struct span *s)
 	ck_assert_uint_eq(s->block_size, ci->size);
 	ck_assert_uint_eq(s->div_inv, ci->div_inv);
 	ck_assert_uint_eq(s->div_shift, ci->div_shift);
+	ck_assert_uint_eq(s->block_mul, ci->block_mul);
 	ck_assert_uint_eq(s->state, SPAN_ACTIVE);
 	ck_assert_uint_eq(s->used, 0);
 	ck_assert_uint_eq(s->carved, 0);
+	ck_assert_uint_eq(s->carved_limit, 0);
 	ck_assert(s->free == NULL);
 	ck_assert_uint_le(first + ci->nslabs, SLABS_PER_SS);
 	ck_assert_uint_ge(ss->first_offset, SS_META_BYTES);

@@ -450,15 +450,16 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 		atomic_store_relaxed(&ss->spans[i].head, s);
 	s->free = NULL;
 	s->used = 0;
-	s->carved = 0;
+	s->cls = (uint8_t)cls;
+	span_set_carved(s, 0);
 	s->start = start;
+	s->block_mul = ci->block_mul;
 	s->div_inv = ci->div_inv;
 	s->div_shift = (uint8_t)ci->div_shift;
 	s->block_size = ci->size;
 	s->capacity = (uint32_t)((end - start) / ci->size);
 	s->span_bytes = (uintptr_t)s->capacity * ci->size;
 	s->remote = 0;
-	s->cls = (uint8_t)cls;
 	s->nslabs = (uint8_t)ci->nslabs;
 	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 	s->notify_next = NULL;
@@ -476,7 +477,7 @@ static void span_empty_reset(struct span *s)
 {
 	atomic_store_release(&s->owner, (struct heap *)NULL);
 	s->free = NULL;
-	atomic_store_relaxed(&s->carved, 0);
+	span_set_carved(s, 0);
 }
 
 void pool_cache_span(struct span *s)

@@ -141,12 +141,12 @@ struct span {
 	 */
 	struct span *head;
 	uintptr_t start;       /* address of block 0 */
-	uint64_t div_inv;      /* class_info[cls].div_inv */
-	/* Blocks carved so far (bump pointer); 0: no blocks.  64 bits so
-	 * that free compares against it in one instruction. */
-	uint64_t carved;
+	uint64_t block_mul;    /* class_info[cls].block_mul */
+	/* carved * class_info[cls].block_step: free's block-start test
+	 * (span_is_block), one compare.  Relaxed atomic, owner-written. */
+	uint64_t carved_limit;
 	struct heap *owner;    /* relaxed atomic: read by every free */
-	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
+	uint64_t div_inv;      /* class_info[cls].div_inv */
 	uint64_t key;          /* FREELIST_HARDENED: per-span random key */
 	uint32_t block_size;
 	uint8_t div_shift;     /* class_info[cls].div_shift */
@@ -159,6 +159,8 @@ struct span {
 	uint8_t state;         /* enum span_state */
 	uint8_t kept_empty;    /* counted in the heap's empty reserve */
 	uint8_t cache_age;     /* CACHED: decay checks seen in the cache */
+	uint64_t carved;       /* blocks carved so far (bump pointer); 0: none */
+	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
 	struct dlist link;     /* partial/full/abandoned list (by its lock) */
 	struct span *notify_next; /* notified list (owner's notify_lock) */
 	/* Line 2, written by remote freers. */
@@ -213,27 +215,39 @@ static always_inline struct span *span_of(struct superslab *ss, uintptr_t addr)
 	return load_relaxed_foldable(&slab_of(ss, addr)->head);
 }
 
-/* (addr - start) / block_size if the block size divides it, else at
- * least 2^44 (see struct class_info). */
+/* (addr - start) / block_size when the block size divides it. */
 static always_inline uint64_t span_block_quotient(const struct span *s, uintptr_t addr)
 {
 	return rotr64((uint64_t)(addr - s->start) * s->div_inv, s->div_shift);
 }
 
 /*
- * Block index of addr within its span, or -1 when addr is not the start of
- * a block that has been carved (an interior pointer, metadata, a free
- * slab, or the descriptor of a span's tail slab).  carved only grows while
- * the span holds blocks: any value another thread reads covers the block
- * it is freeing.
+ * Whether addr is the start of a block that has been carved (not an
+ * interior pointer, metadata, a free slab, or the descriptor of a span's
+ * tail slab): one multiply and one compare (struct class_info).
+ * carved_limit only grows while the span holds blocks: any value another
+ * thread reads covers the block it is freeing.
  */
+static always_inline int span_is_block(const struct span *s, uintptr_t addr)
+{
+	return (uint64_t)(addr - s->start) * s->block_mul <
+	       load_relaxed_foldable(&s->carved_limit);
+}
+
+/* Block index of addr within its span, or -1 when it is no block start
+ * (span_is_block). */
 static always_inline long span_block_index(const struct span *s, uintptr_t addr)
 {
-	uint64_t q = span_block_quotient(s, addr);
-
-	if (unlikely(q >= atomic_load_relaxed(&s->carved)))
+	if (unlikely(!span_is_block(s, addr)))
 		return -1;
-	return (long)q;
+	return (long)span_block_quotient(s, addr);
+}
+
+/* Sets the number of carved blocks (owner; remote freers read the limit). */
+static always_inline void span_set_carved(struct span *s, uint64_t carved)
+{
+	s->carved = carved;
+	atomic_store_relaxed(&s->carved_limit, carved * class_info[s->cls].block_step);
 }
 
 /* ---- Registry: superslab-aligned address -> kind.  Lock-free lookups. */
