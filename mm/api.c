@@ -114,11 +114,14 @@ static void *memalign_impl(size_t align, size_t n)
  */
 static always_inline struct span *block_span(uintptr_t a)
 {
+	uintptr_t idx = a >> SS_SHIFT;
 	struct span *s;
 
-	if (unlikely(registry_kind(a) != REG_SUPERSLAB))
+	if (unlikely(registry_kind_at(idx) != REG_SUPERSLAB))
 		return NULL;
-	s = span_of(ss_of(a), a);
+	/* The superslab's address from its registry index: one shift. */
+	opaque_value(idx);
+	s = span_of((struct superslab *)(idx << SS_SHIFT), a);
 	if (unlikely(!span_is_block(s, a)))
 		return NULL;
 	return s;

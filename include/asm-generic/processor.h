@@ -11,4 +11,9 @@ static inline void cpu_relax(void)
 #define cpu_relax cpu_relax
 #endif
 
+/* Hides x's value from the optimizer (see arch/x86_64); nothing here. */
+#ifndef opaque_value
+#define opaque_value(x) ((void)(x))
+#endif
+
 #endif

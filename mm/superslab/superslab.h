@@ -269,13 +269,16 @@ extern hak_hidden uint8_t *registry_bytes;
  * read with relaxed loads.  This is two loads and a compare on the fast
  * path.
  */
-static always_inline unsigned int registry_kind(uintptr_t addr)
+static always_inline unsigned int registry_kind_at(uintptr_t idx)
 {
-	uintptr_t idx = addr >> SS_SHIFT;
-
 	if (unlikely(idx >= load_relaxed_foldable(&registry_entries)))
 		return REG_NONE;
 	return load_relaxed_foldable(&load_relaxed_foldable(&registry_bytes)[idx]);
+}
+
+static always_inline unsigned int registry_kind(uintptr_t addr)
+{
+	return registry_kind_at(addr >> SS_SHIFT);
 }
 
 int registry_init(void);

@@ -15,6 +15,14 @@ static inline void cpu_relax(void)
 }
 #define cpu_relax cpu_relax
 
+/*
+ * Makes the compiler forget what it knows of x's value (emits no code), so
+ * a computation stays in the form written: free derives a superslab's
+ * address from its registry index with one shift, where the compiler
+ * would rebuild it from the pointer with a copy and a mask.
+ */
+#define opaque_value(x) __asm__("" : "+r"(x))
+
 #include <asm-generic/processor.h>
 
 #endif
