@@ -32,6 +32,13 @@
 _Static_assert(HAK_GEN_SUPERSLAB_SHIFT == SS_SHIFT, "classes.h is stale");
 _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
 
+/*
+ * A mid span may take every slab of a superslab but the two its metadata
+ * may cover (mm/superslab/superslab.h asserts that bound), so the largest
+ * mid classes hold 60 or more blocks in one span.
+ */
+#define MID_SPAN_MAX_SLABS (SLABS_PER_SS - 2)
+
 #define HAK_CHECK_CLASS(i, size, prev, nslabs, blocks, tier)                     \
 	_Static_assert((size) % MIN_ALIGN == 0, "class sizes keep 16 B alignment"); \
 	_Static_assert((size) > (prev), "classes increase");                     \
@@ -44,8 +51,8 @@ _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
 		       "a span holds 8 blocks wherever half a superslab allows");  \
 	_Static_assert(((nslabs) * SLAB_SIZE - (blocks) * (size)) * 100 <=        \
 		       7 * (nslabs) * SLAB_SIZE, "span waste over 7%");           \
-	_Static_assert((nslabs) <= ((tier) == 1 ? SLABS_PER_SS * 3 / 4 : SLABS_PER_SS / 2), \
-		       "span fits half a superslab (mid: three quarters)");      \
+	_Static_assert((nslabs) <= ((tier) == 1 ? MID_SPAN_MAX_SLABS : SLABS_PER_SS / 2), \
+		       "span fits half a superslab (mid: all but two slabs)");   \
 	_Static_assert((tier) != 1 || (size) % (1 << HAK_MID_LUT_SHIFT) == 0,     \
 		       "mid_class_lut is exact");
 HAK_CLASS_TABLE(HAK_CHECK_CLASS)

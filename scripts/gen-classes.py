@@ -9,8 +9,9 @@ Classes go in 16 B steps to 128 B, then 4 per doubling up to 1 MiB, by
 nominal size; the cache colouring (mm/sizeclass.h) makes the 1 KiB class
 16 B bigger and the mid classes that are not powers of two 64 B smaller.
 A class's span is the number of contiguous slabs its blocks are carved
-from: for mid classes (1 KiB < nominal size <= 32 KiB) enough slabs for 48
-blocks (at most three quarters of a superslab); for the others one slab
+from: for mid classes (1 KiB < nominal size <= 32 KiB) enough slabs for 64
+blocks (at most all but two slabs of a superslab: the metadata takes at
+most two, mm/superslab/superslab.h asserts it); for the others one slab
 while 8 blocks fit in it, else enough slabs for 8 blocks while that is at
 most half a superslab, else the span of 1..4 blocks (ceil(k * size /
 slab) slabs) with the least waste.  The header emits one X-macro row per
@@ -22,8 +23,8 @@ import sys
 MAX_SIZE = 1 << 20
 TINY_MAX = 1024
 MID_MAX = 32 << 10
-MID_SPAN_BLOCKS = 48
-MID_SPAN_MAX_QUARTERS = 3   # of a superslab
+MID_SPAN_BLOCKS = 64
+MID_SPAN_RESERVED_SLABS = 2   # slabs of a superslab a mid span leaves (MID_SPAN_MAX_SLABS)
 COLOR_STEP = 64
 TINY_COLOR_MIN = 1024
 TINY_COLOR_STEP = 16
@@ -50,11 +51,11 @@ def class_sizes():
 def span_slabs(size, slab, slabs_per_ss, mid):
     half = slabs_per_ss // 2
     if mid:
-        # Mid classes: spans of MID_SPAN_BLOCKS (capped at three quarters
-        # of a superslab), so the few dozen blocks of a class a thread
+        # Mid classes: spans of MID_SPAN_BLOCKS (capped at all but the
+        # metadata's slabs), so the few dozen blocks of a class a thread
         # churns sit in one span and come back LIFO while still in cache.
         return min(-(-MID_SPAN_BLOCKS * size // slab),
-                   MID_SPAN_MAX_QUARTERS * slabs_per_ss // 4)
+                   slabs_per_ss - MID_SPAN_RESERVED_SLABS)
     if size * 8 <= slab:
         return 1
     n = -(-8 * size // slab)

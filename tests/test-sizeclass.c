@@ -178,12 +178,13 @@ START_TEST(test_span_geometry)
 		int mid = c >= NUM_TINY_CLASSES && ci->size <= MID_MAX_SIZE;
 
 		ck_assert_uint_ge(ci->nslabs, 1);
-		/* Mid spans take up to three quarters of a superslab, for 48
-		 * blocks; the others half. */
-		ck_assert_uint_le(ci->nslabs, mid ? SLABS_PER_SS * 3 / 4 : SLABS_PER_SS / 2);
-		if (mid && 48ULL * ci->size <= (uint64_t)(SLABS_PER_SS * 3 / 4) * SLAB_SIZE)
-			ck_assert_msg(ci->blocks >= 48, "mid class %u (%u B): %u blocks", c,
-				      ci->size, ci->blocks);
+		/* Mid spans take all but two slabs of a superslab at most,
+		 * for 64 blocks (as many as fit, past that); the others half. */
+		ck_assert_uint_le(ci->nslabs, mid ? SLABS_PER_SS - 2 : SLABS_PER_SS / 2);
+		if (mid)
+			ck_assert_msg(ci->blocks >= 64 ||
+				      ci->blocks == (SLABS_PER_SS - 2) * SLAB_SIZE / ci->size,
+				      "mid class %u (%u B): %u blocks", c, ci->size, ci->blocks);
 		ck_assert_msg((uint64_t)ci->blocks * ci->size <= span,
 			      "class %u: %u blocks of %u in %u slabs", c, ci->blocks,
 			      ci->size, ci->nslabs);

@@ -197,6 +197,11 @@ struct superslab {
 
 _Static_assert(sizeof(struct superslab) + ARCH_MAX_PAGE_SIZE * 2 <= SS_SIZE / 4,
 	       "superslab metadata must leave room for blocks");
+/* SS_RESERVED_BYTES, in a constant expression. */
+_Static_assert((sizeof(struct superslab) + ARCH_MAX_PAGE_SIZE - 1) / ARCH_MAX_PAGE_SIZE *
+	       ARCH_MAX_PAGE_SIZE + SS_GUARD_BYTES <=
+	       (SLABS_PER_SS - MID_SPAN_MAX_SLABS) * SLAB_SIZE,
+	       "the largest mid span fits beside the metadata");
 
 static always_inline struct superslab *ss_of(uintptr_t addr)
 {
