@@ -5,14 +5,37 @@
  * of a random size in its place: one malloc+free pair.
  *
  *   random [name=random] [min=16] [max=1040] [live=256] [ops=..] [touch=0]
- *          [seed=1] [quick=1]
+ *          [seed=1] [quick=1] [reuse=0]
  *
  * touch=1 writes one word in every page of every block, so the pages are
  * resident and peak RSS reflects real use. The runner uses this program for
  * the random (16..1040 B), mid (1..32 KiB), l25 (32 KiB..1 MiB) and large
  * (1..64 MiB) benchmarks. ops=0 runs only the fill and the teardown.
+ *
+ * reuse=1 (not timed: it calls malloc_usable_size twice per op) reports
+ * reuse_pct, the share of mallocs that return the block freed last among
+ * those of the same usable size (a size class), when there is one: how
+ * often the allocator hands back the block still in cache.
  */
 #include "bench.h"
+
+#ifndef BENCH_STANDIN
+#include <malloc.h>
+
+/* Last block freed of each usable size, by an open hash on the size. */
+#define REUSE_SLOTS 8192
+static struct { size_t size; void *last; } reuse_tab[REUSE_SLOTS];
+
+static size_t reuse_slot(size_t size)
+{
+	size_t i = (size >> 4) % REUSE_SLOTS;
+
+	while (reuse_tab[i].size && reuse_tab[i].size != size)
+		i = (i + 1) % REUSE_SLOTS;
+	reuse_tab[i].size = size;
+	return i;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -23,6 +46,8 @@ int main(int argc, char **argv)
 	size_t max = (size_t)bench_arg("max", 1040);
 	long live = bench_arg("live", 256);
 	long touch = bench_arg("touch", 0);
+	long reuse = bench_arg("reuse", 0);
+	long reuse_hits = 0, reuse_tries = 0;
 	long ops = bench_arg("ops", quick ? 5000000 : 20000000);
 	uint64_t rng = rng_seed((uint64_t)bench_arg("seed", 1));
 	bench_args_done();
@@ -47,8 +72,23 @@ int main(int argc, char **argv)
 		size_t j = rng_range(&rng, 0, (uint64_t)live - 1);
 		size_t n = rng_range(&rng, min, max);
 		bench_check_salt(slot[j], len[j], (int)touch, (uint64_t)j + 1);
+#ifndef BENCH_STANDIN
+		if (reuse)
+			reuse_tab[reuse_slot(malloc_usable_size(slot[j]))].last = slot[j];
+#endif
 		B_FREE(slot[j]);
 		void *p = bench_nonnull(B_MALLOC(n), n);
+#ifndef BENCH_STANDIN
+		if (reuse) {
+			size_t k = reuse_slot(malloc_usable_size(p));
+
+			if (reuse_tab[k].last) {
+				reuse_tries++;
+				reuse_hits += reuse_tab[k].last == p;
+				reuse_tab[k].last = NULL;
+			}
+		}
+#endif
 		bench_fill_salt(p, n, (int)touch, (uint64_t)j + 1);
 		slot[j] = p;
 		len[j] = n;
@@ -63,6 +103,9 @@ int main(int argc, char **argv)
 	free(len);
 	free(slot);
 	double secs = bench_secs(t0, t1);
+	if (reuse && reuse_tries)
+		printf("reuse_pct=%.2f of %ld\n", 100.0 * (double)reuse_hits / (double)reuse_tries,
+		       reuse_tries);
 	bench_result("bench=%s min=%zu max=%zu live=%ld touch=%ld ops=%ld secs=%.4f mops=%.4g rss_end_kib=%ld",
 		     name, min, max, live, touch, ops, secs, bench_mops((double)ops, secs), rss);
 	return 0;
