@@ -760,9 +760,15 @@ void heap_free_local_slow(struct heap *h, struct span *s)
 	span_check(s);
 	if (s == h->current[s->cls] || atomic_load_relaxed(&s->state) != SPAN_ACTIVE || s->kept_empty)
 		return;
-	/* The reserve is counted in slabs: RESERVE_SLABS per reserved span,
-	 * so a heap keeps a few small spans or one or two big ones. */
-	if (h->kind == HEAP_LIVE &&
+	/*
+	 * The reserve is counted in slabs, RESERVE_SLABS per unit of
+	 * reserve_limit, and holds only spans of at most RESERVE_SLABS slabs:
+	 * those of small blocks, for which a trip to the pool would cost much
+	 * more than the blocks' own use.  A bigger span (mid blocks over 4 KiB,
+	 * most L2.5 classes) goes back: its blocks pay for the trip, and kept,
+	 * it would be memory only its class can use.
+	 */
+	if (h->kind == HEAP_LIVE && s->nslabs <= RESERVE_SLABS &&
 	    h->empty_kept + s->nslabs <= h->reserve_limit * RESERVE_SLABS) {
 		s->kept_empty = 1;
 		h->empty_kept += s->nslabs;

@@ -158,6 +158,63 @@ START_TEST(test_no_churn)
 }
 END_TEST
 
+/*
+ * A span that empties while it is not current stays in the reserve if it
+ * has at most RESERVE_SLABS (4) slabs (_i 0: 32 B blocks, one slab), and
+ * goes back to the pool if it has more (_i 1: 327680 B blocks, one per
+ * five-slab span).  The test allocates until a block starts a fresh span,
+ * fills that span, takes one block of the next, and frees the fresh span's
+ * blocks.
+ */
+START_TEST(test_reserve_small_spans)
+{
+	enum { MAX_BLOCKS = 8192 };
+	static void *blocks[MAX_BLOCKS];
+	size_t size = _i ? 327680 : 32;
+	struct span *fresh = NULL, *s;
+	unsigned int n = 0, start = 0, i, nslabs;
+	int64_t slabs;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY) && IS_ENABLED(CONFIG_POOL),
+		    "needs CONFIG_TINY and CONFIG_POOL");
+	hak_free(hak_malloc(16));        /* a live heap (CONFIG_OVERRIDE off) */
+	hak_malloc_trim(0);              /* an empty reserve */
+	ck_assert_uint_eq(tls_heap->empty_kept, 0);
+	for (;;) {
+		ck_assert_uint_lt(n, MAX_BLOCKS);
+		blocks[n] = hak_malloc(size);
+		ck_assert(blocks[n]);
+		s = span_at(blocks[n++]);
+		if (!fresh) {
+			if (s->used == 1) {
+				fresh = s;
+				start = n - 1;
+			}
+		} else if (s != fresh) {
+			break;
+		}
+	}
+	nslabs = fresh->nslabs;
+	ck_assert_uint_eq(nslabs > 4, _i);
+	ck_assert(tls_heap->current[fresh->cls] != fresh);
+	slabs = stat_now(STAT_SLABS_IN_USE);
+	for (i = start; i + 1 < n; i++)
+		hak_free(blocks[i]);
+	if (_i) {
+		ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), slabs - nslabs);
+	} else if (tls_heap->reserve_limit > 0) {
+		ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), slabs);
+		ck_assert(fresh->kept_empty);
+		ck_assert_uint_eq(fresh->state, SPAN_ACTIVE);
+		ck_assert(fresh->owner == tls_heap);
+	}
+	for (i = 0; i < start; i++)
+		hak_free(blocks[i]);
+	hak_free(blocks[n - 1]);
+	hak_malloc_trim(0);
+}
+END_TEST
+
 /* ---- Abandoned spans */
 
 #define ABANDON_N 2000
@@ -583,6 +640,7 @@ static Suite *make_suite(void)
 
 	tcase_add_test(tc, test_accounting_equation);
 	tcase_add_test(tc, test_no_churn);
+	tcase_add_loop_test(tc, test_reserve_small_spans, 0, 2);
 	tcase_add_test(tc, test_abandon_reclaim);
 	tcase_add_test(tc, test_abandon_adopt_on_free);
 	tcase_add_test(tc, test_abandon_adopt);
