@@ -73,6 +73,8 @@ static uint32_t maintenance_running;
 
 /* Slabs of empty reserve per unit of HAKMEM_HEAP_RESERVE. */
 #define RESERVE_SLABS 4
+/* The reserve keeps spans of blocks up to this size only. */
+#define RESERVE_MAX_BLOCK 4096u
 /* Carve at most this many bytes' worth of blocks per slow-path trip. */
 #define CARVE_BYTES 4096u
 #define MAINTENANCE_EVERY 64u
@@ -762,13 +764,13 @@ void heap_free_local_slow(struct heap *h, struct span *s)
 		return;
 	/*
 	 * The reserve is counted in slabs, RESERVE_SLABS per unit of
-	 * reserve_limit, and holds only spans of at most RESERVE_SLABS slabs:
-	 * those of small blocks, for which a trip to the pool would cost much
-	 * more than the blocks' own use.  A bigger span (mid blocks over 4 KiB,
-	 * most L2.5 classes) goes back: its blocks pay for the trip, and kept,
-	 * it would be memory only its class can use.
+	 * reserve_limit, and holds only spans of blocks up to
+	 * RESERVE_MAX_BLOCK, for which a trip to the pool would cost much more
+	 * than the blocks' own use.  A span of bigger blocks goes back: they
+	 * pay for the trip, and kept, it would be memory only its class can
+	 * use.
 	 */
-	if (h->kind == HEAP_LIVE && s->nslabs <= RESERVE_SLABS &&
+	if (h->kind == HEAP_LIVE && s->block_size <= RESERVE_MAX_BLOCK &&
 	    h->empty_kept + s->nslabs <= h->reserve_limit * RESERVE_SLABS) {
 		s->kept_empty = 1;
 		h->empty_kept += s->nslabs;

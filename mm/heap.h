@@ -31,8 +31,8 @@
  *   - every other ACTIVE span of h is on h->partial[c];
  *   - every FULL/NOTIFIED span of h is on h->full;
  *   - h->empty_kept == slabs of the spans on partial lists with kept_empty,
- *     at most reserve_limit * RESERVE_SLABS (4); no kept span has more
- *     than RESERVE_SLABS slabs.
+ *     at most reserve_limit * RESERVE_SLABS (4); kept spans hold blocks of
+ *     at most RESERVE_MAX_BLOCK (4 KiB).
  *
  * Locks: heap->notify_lock and the shared heap's lock; see the lock order
  * in mm/superslab/superslab.h.

@@ -159,10 +159,11 @@ START_TEST(test_no_churn)
 END_TEST
 
 /*
- * A span that empties while it is not current stays in the reserve if it
- * has at most RESERVE_SLABS (4) slabs (_i 0: 32 B blocks, one slab), and
- * goes back to the pool if it has more (_i 1: 327680 B blocks, one per
- * five-slab span).  The test allocates until a block starts a fresh span,
+ * A span that empties while it is not current stays in the reserve if its
+ * blocks are of at most 4 KiB (RESERVE_MAX_BLOCK; _i 0: 32 B blocks), and
+ * goes back to the pool if they are bigger (_i 1: 327680 B blocks, one per
+ * five-slab span, too big for the span caches, which count as slabs in
+ * use).  The test allocates until a block starts a fresh span,
  * fills that span, takes one block of the next, and frees the fresh span's
  * blocks.
  */
@@ -195,7 +196,7 @@ START_TEST(test_reserve_small_spans)
 		}
 	}
 	nslabs = fresh->nslabs;
-	ck_assert_uint_eq(nslabs > 4, _i);
+	ck_assert_uint_eq(fresh->block_size > 4096, _i);
 	ck_assert(tls_heap->current[fresh->cls] != fresh);
 	slabs = stat_now(STAT_SLABS_IN_USE);
 	for (i = start; i + 1 < n; i++)
