@@ -220,7 +220,9 @@ static always_inline struct span *span_of(struct superslab *ss, uintptr_t addr)
 	return load_relaxed_foldable(&slab_of(ss, addr)->head);
 }
 
-/* (addr - start) / block_size when the block size divides it. */
+/* (addr - start) / block_size when the block size divides it, else at
+ * least 2^44 (Granlund and Montgomery; struct class_info): the double-free
+ * bitmap's pop check (heap_account_alloc) relies on that. */
 static always_inline uint64_t span_block_quotient(const struct span *s, uintptr_t addr)
 {
 	return rotr64((uint64_t)(addr - s->start) * s->div_inv, s->div_shift);
