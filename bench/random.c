@@ -25,6 +25,7 @@
 /* Last block freed of each usable size, by an open hash on the size. */
 #define REUSE_SLOTS 8192
 static struct { size_t size; void *last; } reuse_tab[REUSE_SLOTS];
+static long reuse_hits, reuse_tries;
 
 static size_t reuse_slot(size_t size)
 {
@@ -35,7 +36,55 @@ static size_t reuse_slot(size_t size)
 	reuse_tab[i].size = size;
 	return i;
 }
+
+static void reuse_freeing(void *p)
+{
+	reuse_tab[reuse_slot(malloc_usable_size(p))].last = p;
+}
+
+static void reuse_got(void *p)
+{
+	size_t k = reuse_slot(malloc_usable_size(p));
+
+	if (reuse_tab[k].last) {
+		reuse_tries++;
+		reuse_hits += reuse_tab[k].last == p;
+		reuse_tab[k].last = NULL;
+	}
+}
+#else
+#define reuse_freeing(p) ((void)(p))
+#define reuse_got(p) ((void)(p))
+static long reuse_hits, reuse_tries;
 #endif
+
+/*
+ * ops malloc+free pairs.  Inlined twice, with track a constant: the loop
+ * that bench-instr counts (track 0) is the same in the stand-in builds,
+ * whose loop cost it subtracts.
+ */
+static inline __attribute__((always_inline)) void
+churn(void **slot, size_t *len, long live, size_t min, size_t max, int touch, long ops,
+      uint64_t *rngp, int track)
+{
+	uint64_t rng = *rngp;
+
+	for (long i = 0; i < ops; i++) {
+		size_t j = rng_range(&rng, 0, (uint64_t)live - 1);
+		size_t n = rng_range(&rng, min, max);
+		bench_check_salt(slot[j], len[j], touch, (uint64_t)j + 1);
+		if (track)
+			reuse_freeing(slot[j]);
+		B_FREE(slot[j]);
+		void *p = bench_nonnull(B_MALLOC(n), n);
+		if (track)
+			reuse_got(p);
+		bench_fill_salt(p, n, touch, (uint64_t)j + 1);
+		slot[j] = p;
+		len[j] = n;
+	}
+	*rngp = rng;
+}
 
 int main(int argc, char **argv)
 {
@@ -47,7 +96,6 @@ int main(int argc, char **argv)
 	long live = bench_arg("live", 256);
 	long touch = bench_arg("touch", 0);
 	long reuse = bench_arg("reuse", 0);
-	long reuse_hits = 0, reuse_tries = 0;
 	long ops = bench_arg("ops", quick ? 5000000 : 20000000);
 	uint64_t rng = rng_seed((uint64_t)bench_arg("seed", 1));
 	bench_args_done();
@@ -68,31 +116,10 @@ int main(int argc, char **argv)
 	}
 
 	uint64_t t0 = bench_now_ns();
-	for (long i = 0; i < ops; i++) {
-		size_t j = rng_range(&rng, 0, (uint64_t)live - 1);
-		size_t n = rng_range(&rng, min, max);
-		bench_check_salt(slot[j], len[j], (int)touch, (uint64_t)j + 1);
-#ifndef BENCH_STANDIN
-		if (reuse)
-			reuse_tab[reuse_slot(malloc_usable_size(slot[j]))].last = slot[j];
-#endif
-		B_FREE(slot[j]);
-		void *p = bench_nonnull(B_MALLOC(n), n);
-#ifndef BENCH_STANDIN
-		if (reuse) {
-			size_t k = reuse_slot(malloc_usable_size(p));
-
-			if (reuse_tab[k].last) {
-				reuse_tries++;
-				reuse_hits += reuse_tab[k].last == p;
-				reuse_tab[k].last = NULL;
-			}
-		}
-#endif
-		bench_fill_salt(p, n, (int)touch, (uint64_t)j + 1);
-		slot[j] = p;
-		len[j] = n;
-	}
+	if (reuse)
+		churn(slot, len, live, min, max, (int)touch, ops, &rng, 1);
+	else
+		churn(slot, len, live, min, max, (int)touch, ops, &rng, 0);
 	uint64_t t1 = bench_now_ns();
 
 	long rss = bench_rss_kib();
