@@ -165,11 +165,17 @@ void heaps_init(void)
 		dlist_init(&abandoned[c].spans);
 }
 
-/* Takes abandoned span s (its class's lock held) for heap h. */
-static void abandoned_take(struct abandoned_class *a, struct span *s, struct heap *h)
+/* Takes span s off its class's abandoned list (the class's lock held). */
+static void abandoned_remove(struct abandoned_class *a, struct span *s)
 {
 	dlist_del(&s->link);
 	atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
+}
+
+/* Takes abandoned span s (its class's lock held) for heap h. */
+static void abandoned_take(struct abandoned_class *a, struct span *s, struct heap *h)
+{
+	abandoned_remove(a, s);
 	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 	atomic_store_release(&s->owner, h);
 }
@@ -1038,8 +1044,7 @@ static void abandoned_reclaim(void)
 
 			pos = pos->next;
 			if (span_all_remote(s)) {
-				dlist_del(&s->link);
-				atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
+				abandoned_remove(a, s);
 				pool_release_span(s);
 			}
 		}

@@ -34,10 +34,11 @@ _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
 
 /*
  * A mid span may take every slab of a superslab but the two its metadata
- * may cover (mm/superslab/superslab.h asserts that bound), so the largest
- * mid classes hold 60 or more blocks in one span.
+ * may cover (scripts/gen-classes.py; mm/superslab/superslab.h asserts that
+ * the metadata fits), so the largest mid classes hold 60 or more blocks in
+ * one span.
  */
-#define MID_SPAN_MAX_SLABS (SLABS_PER_SS - 2)
+#define MID_SPAN_MAX_SLABS HAK_MID_SPAN_MAX_SLABS
 
 #define HAK_CHECK_CLASS(i, size, prev, nslabs, blocks, tier)                     \
 	_Static_assert((size) % MIN_ALIGN == 0, "class sizes keep 16 B alignment"); \

@@ -24,7 +24,7 @@ MAX_SIZE = 1 << 20
 TINY_MAX = 1024
 MID_MAX = 32 << 10
 MID_SPAN_BLOCKS = 64
-MID_SPAN_RESERVED_SLABS = 2   # slabs of a superslab a mid span leaves (MID_SPAN_MAX_SLABS)
+MID_SPAN_RESERVED_SLABS = 2   # slabs of a superslab a mid span leaves to the metadata
 COLOR_STEP = 64
 TINY_COLOR_MIN = 1024
 TINY_COLOR_STEP = 16
@@ -96,6 +96,8 @@ def header(ss_shift, slab_shift, path):
         "#define HAK_GEN_SLAB_SHIFT %d" % slab_shift,
         "#define HAK_NUM_CLASSES %d" % len(r),
         "#define HAK_NUM_TINY_CLASSES %d" % sum(1 for x in r if x[5] == 0),
+        "#define HAK_MID_SPAN_MAX_SLABS %d" %
+        ((1 << (ss_shift - slab_shift)) - MID_SPAN_RESERVED_SLABS),
         "/* X(index, size, previous size, span slabs, blocks per span, tier) */",
         "#define HAK_CLASS_TABLE(X) \\",
     ]

@@ -180,10 +180,10 @@ START_TEST(test_span_geometry)
 		ck_assert_uint_ge(ci->nslabs, 1);
 		/* Mid spans take all but two slabs of a superslab at most,
 		 * for 64 blocks (as many as fit, past that); the others half. */
-		ck_assert_uint_le(ci->nslabs, mid ? SLABS_PER_SS - 2 : SLABS_PER_SS / 2);
+		ck_assert_uint_le(ci->nslabs, mid ? MID_SPAN_MAX_SLABS : SLABS_PER_SS / 2);
 		if (mid)
 			ck_assert_msg(ci->blocks >= 64 ||
-				      ci->blocks == (SLABS_PER_SS - 2) * SLAB_SIZE / ci->size,
+				      ci->blocks == MID_SPAN_MAX_SLABS * SLAB_SIZE / ci->size,
 				      "mid class %u (%u B): %u blocks", c, ci->size, ci->blocks);
 		ck_assert_msg((uint64_t)ci->blocks * ci->size <= span,
 			      "class %u: %u blocks of %u in %u slabs", c, ci->blocks,
