@@ -209,7 +209,7 @@ if_changed = $(if $(strip $(any-prereq) $(cmd-changed)), \
 # ---------------------------------------------------------------------------
 # Objects.  Each directory's Makefile fragment adds to obj-y with
 # `obj-$(CONFIG_X) += file.o`; names are relative to that directory.
-lib-dirs := lib arch/$(SRCARCH) mm mm/superslab mm/tiny mm/pool mm/large
+lib-dirs := lib arch/$(SRCARCH) mm mm/superslab mm/heap mm/tiny mm/pool mm/large
 define collect-objs
 obj-y :=
 include $(srctree)/$(1)/Makefile

@@ -27,6 +27,8 @@ static inline int is_power_of_two(uint64_t x)
 	return x != 0 && (x & (x - 1)) == 0;
 }
 
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+
 static inline uint64_t round_up_pow2(uint64_t x, uint64_t align)
 {
 	return (x + align - 1) & ~(align - 1);

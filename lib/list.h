@@ -1,41 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Lock-free intrusive LIFO (Treiber stack) for many producers and a single
- * consumer that takes everything at once: push is one CAS, pop_all one
- * exchange, so there is no ABA problem.  The link lives in the first word
- * of each node.  Never allocates.
+ * Intrusive doubly linked list, owner-private: every user holds the lock
+ * (or the ownership) that protects the list.  Never allocates.
  */
 #ifndef HAKMEM_LIB_LIST_H
 #define HAKMEM_LIB_LIST_H
 
-#include <stdint.h>
-#include <asm/atomic.h>
-
-struct mpsc_node {
-	struct mpsc_node *next;
-};
-
-struct mpsc_stack {
-	struct mpsc_node *head;
-};
-
-static inline void mpsc_push(struct mpsc_stack *s, struct mpsc_node *n)
-{
-	struct mpsc_node *old = atomic_load_relaxed(&s->head);
-
-	do {
-		n->next = old;
-	} while (!atomic_cas_weak_release(&s->head, &old, n));
-}
-
-static inline struct mpsc_node *mpsc_pop_all(struct mpsc_stack *s)
-{
-	if (!atomic_load_relaxed(&s->head))
-		return 0;
-	return atomic_exchange_acquire(&s->head, (struct mpsc_node *)0);
-}
-
-/* Doubly linked list, owner-private (no atomics). */
 struct dlist {
 	struct dlist *next, *prev;
 };

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,15 +17,16 @@
 #include <hakmem.h>
 #include <lib/bitops.h>
 #include <lib/fmt.h>
-#include <mm/heap.h>
-#include <mm/init.h>
+#include <mm/heap/heap.h>
+#include <mm/report.h>
 #include <mm/large/large.h>
 #include <mm/options.h>
-#include <mm/pool/pool.h>
 #include <mm/os.h>
+#include <mm/pool/pool.h>
 #include <mm/sizeclass.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
+#include <mm/tiny/tiny.h>
 #include <mm/valgrind.h>
 
 /* Requests above this fail with ENOMEM (glibc uses PTRDIFF_MAX). */
@@ -33,7 +35,7 @@
 /* ------------------------------------------------------------------ */
 /* Allocation */
 
-static noinline void *big_alloc_entry(size_t n, size_t align)
+static noinline void *large_alloc_entry(size_t n, size_t align)
 {
 	void *p;
 
@@ -45,7 +47,7 @@ static noinline void *big_alloc_entry(size_t n, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = big_alloc(n, align);
+	p = large_alloc(n, align);
 	if (IS_ENABLED(CONFIG_STATS) && p)
 		stat_global_add(STAT_ALLOCS, 1);
 	return p;
@@ -57,7 +59,7 @@ static always_inline void *malloc_raw(size_t n)
 		return tiny_alloc(n);
 	if (likely(n <= POOL_MAX_SIZE))
 		return pool_alloc(n);
-	return big_alloc_entry(n, 0);
+	return large_alloc_entry(n, 0);
 }
 
 /* Every block handed out passes here (valgrind announcement). */
@@ -72,6 +74,14 @@ static always_inline void *handed_out(void *p, size_t n, int zeroed)
 static always_inline void *malloc_impl(size_t n)
 {
 	return handed_out(malloc_raw(n), n, 0);
+}
+
+/* A block of class cls (tiny or pool), through the tier that serves it. */
+static always_inline void *class_alloc(unsigned int cls)
+{
+	if (cls < NUM_TINY_CLASSES)
+		return tiny_alloc_class(cls);
+	return pool_alloc_class(cls);
 }
 
 static void *memalign_raw(size_t align, size_t n)
@@ -96,7 +106,7 @@ static void *memalign_raw(size_t align, size_t n)
 		if (c < NUM_CLASSES)
 			return class_alloc(c);
 	}
-	return big_alloc_entry(n, align);
+	return large_alloc_entry(n, align);
 }
 
 static void *memalign_impl(size_t align, size_t n)
@@ -137,13 +147,13 @@ static noinline void free_slow(void *p)
 		return;
 	/* free_impl found no block of a superslab here (metadata, an
 	 * interior pointer, a free slab or blocks not carved yet are
-	 * invalid); a big block starts inside its head piece, past the
-	 * header (big_free checks it). */
+	 * invalid); a large block starts inside its head piece, past the
+	 * header (large_free checks it). */
 	kind = registry_kind(a);
-	if (kind != REG_SUPERSLAB && registry_kind(a - 1) == REG_BIG_HEAD) {
+	if (kind != REG_SUPERSLAB && registry_kind(a - 1) == REG_LARGE_HEAD) {
 		if (IS_ENABLED(CONFIG_STATS))
 			stat_global_add(STAT_FREES, 1);
-		big_free(p);
+		large_free(p);
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
 	} else if (kind != REG_NONE) {
@@ -178,8 +188,8 @@ static size_t usable_size_impl(void *p)
 	s = block_span((uintptr_t)p);
 	if (s)
 		return s->block_size;
-	if (registry_kind((uintptr_t)p - 1) == REG_BIG_HEAD)
-		return big_usable_size(p);
+	if (registry_kind((uintptr_t)p - 1) == REG_LARGE_HEAD)
+		return large_usable_size(p);
 	return 0;
 }
 
@@ -206,7 +216,7 @@ HAKMEM_API void *hak_calloc(size_t nmemb, size_t size)
 		return NULL;
 	}
 	p = malloc_raw(total);
-	if (p && !(total > POOL_MAX_SIZE && big_is_fresh(p)))
+	if (p && !(total > POOL_MAX_SIZE && large_is_fresh(p)))
 		memset(p, 0, total);
 	return handed_out(p, total, 1);
 }
@@ -233,12 +243,12 @@ HAKMEM_API void *hak_realloc(void *ptr, size_t size)
 		/* Stay in place while the size still fits this class well. */
 		if (size <= old && (size > old / 2 || old <= 64))
 			return ptr;
-	} else if (registry_kind((uintptr_t)ptr - 1) == REG_BIG_HEAD &&
-		   (old = big_usable_size(ptr)) != 0) {
+	} else if (registry_kind((uintptr_t)ptr - 1) == REG_LARGE_HEAD &&
+		   (old = large_usable_size(ptr)) != 0) {
 		/* Keep the mapping while the new size uses more than half of
 		 * it; grow it in place (mremap, no move) when it can. */
 		if (size > POOL_MAX_SIZE && size > old / 2 &&
-		    (size <= old || big_resize(ptr, size)))
+		    (size <= old || large_resize(ptr, size)))
 			return ptr;
 	} else {
 		hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? BAD_FOREIGN_REALLOC
@@ -347,7 +357,7 @@ HAKMEM_API int hak_malloc_trim(size_t pad)
 		return 0;
 	before = atomic_load_relaxed(&stat_global[STAT_BYTES_MAPPED]);
 	heap_trim_thread();
-	heap_maintenance(1);
+	decay_run(1);
 	after = atomic_load_relaxed(&stat_global[STAT_BYTES_MAPPED]);
 	return after < before;
 }
@@ -468,6 +478,75 @@ HAKMEM_API int hak_stats_get(struct hak_stats *out)
 	out->remote_frees = (unsigned long long)v[STAT_REMOTE_FREES];
 	out->foreign_frees = (unsigned long long)v[STAT_FOREIGN_FREES];
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Process setup: fork handlers, the statistics report at exit, the purge
+ * thread.  Here, beside the entry points, so that a static link that pulls
+ * in malloc pulls this in too.  The fork handlers take every global lock
+ * in the order of mm/heap/heap.h: the heap engine's, BigCache's, then the
+ * slab pool's and the registry's.
+ */
+
+static int ready(void)
+{
+	return atomic_load_acquire(&hak_init_state) == INIT_DONE;
+}
+
+static void fork_prepare(void)
+{
+	if (!ready())
+		return;
+	heaps_fork_prepare();
+	bigcache_fork_prepare();
+	hak_lock(&slabpool_lock);
+	hak_lock(&registry_lock);
+}
+
+static void fork_parent(void)
+{
+	if (!ready())
+		return;
+	hak_unlock(&registry_lock);
+	hak_unlock(&slabpool_lock);
+	bigcache_fork_parent();
+	heaps_fork_parent();
+}
+
+static void fork_child(void)
+{
+	if (!ready())
+		return;
+	/* This thread took the locks in prepare: it releases them, then
+	 * abandons the heaps of the threads that did not survive. */
+	hak_unlock(&registry_lock);
+	hak_unlock(&slabpool_lock);
+	bigcache_fork_parent();
+	heaps_fork_child();
+	/* Threads do not survive fork: the child needs its own purge thread. */
+	decay_start_purge_thread();
+}
+
+static void stats_at_exit(void)
+{
+	if (hak_option(OPT_STATS))
+		stats_print();
+}
+
+/*
+ * Registered from a constructor, not lazily: prepare handlers run in
+ * reverse order of registration, so a late registration would let another
+ * library's prepare handler call malloc while we hold every lock.
+ */
+__attribute__((constructor(101))) static void hak_constructor(void)
+{
+	if (hak_init())
+		return;
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	if (IS_ENABLED(CONFIG_STATS))
+		atexit(stats_at_exit);
+	decay_start_purge_thread();
 }
 
 /* ------------------------------------------------------------------ */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <asm/cycles.h>
 #include <asm/page.h>
 #include <hakmem/kconfig.h>
 #include <lib/fmt.h>
@@ -197,6 +198,19 @@ void os_sleep_ms(uint64_t ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+uint64_t os_random(void)
+{
+	/* splitmix64 over a shared state seeded from the cycle counter;
+	 * races only mix the sequence further. */
+	uint64_t z = atomic_fetch_add_relaxed(&rng_state, 0x9e3779b97f4a7c15ULL) ^ get_cycles();
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 size_t os_rss_bytes(void)

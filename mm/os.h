@@ -48,6 +48,8 @@ void os_keep_stderr(void);
 void os_write_report(const char *msg, size_t len);
 uint64_t os_now_ms(void);
 void os_sleep_ms(uint64_t ms);
+/* 64 random bits, for keys and carve orders (no syscall, no lock). */
+uint64_t os_random(void);
 /* Resident set size of the process in bytes, or 0 if unknown. */
 size_t os_rss_bytes(void);
 

@@ -29,6 +29,17 @@
 #define MID_MAX_SIZE      (32u << 10)
 #define POOL_MAX_SIZE     (1u << 20)
 
+/* Tiny sizes are looked up by 16 B step: tiny_class_lut[tiny_index(n)]. */
+#define TINY_STEP_SHIFT    4
+#define TINY_INDEX_ENTRIES ((TINY_MAX_SIZE >> TINY_STEP_SHIFT) + 1)
+static always_inline size_t tiny_index(size_t n)
+{
+	return (n + (1u << TINY_STEP_SHIFT) - 1) >> TINY_STEP_SHIFT;
+}
+
+/* class_info[].tier */
+enum class_tier { TIER_TINY, TIER_MID, TIER_L25 };
+
 _Static_assert(HAK_GEN_SUPERSLAB_SHIFT == SS_SHIFT, "classes.h is stale");
 _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
 
@@ -52,9 +63,9 @@ _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
 		       "a span holds 8 blocks wherever half a superslab allows");  \
 	_Static_assert(((nslabs) * SLAB_SIZE - (blocks) * (size)) * 100 <=        \
 		       7 * (nslabs) * SLAB_SIZE, "span waste over 7%");           \
-	_Static_assert((nslabs) <= ((tier) == 1 ? MID_SPAN_MAX_SLABS : SLABS_PER_SS / 2), \
+	_Static_assert((nslabs) <= ((tier) == TIER_MID ? MID_SPAN_MAX_SLABS : SLABS_PER_SS / 2), \
 		       "span fits half a superslab (mid: all but two slabs)");   \
-	_Static_assert((tier) != 1 || (size) % (1 << HAK_MID_LUT_SHIFT) == 0,     \
+	_Static_assert((tier) != TIER_MID || (size) % (1 << HAK_MID_LUT_SHIFT) == 0, \
 		       "mid_class_lut is exact");
 HAK_CLASS_TABLE(HAK_CHECK_CLASS)
 #undef HAK_CHECK_CLASS
@@ -79,7 +90,7 @@ struct class_info {
 	uint32_t size;       /* block size */
 	uint32_t nslabs;     /* slabs in a span of this class */
 	uint32_t blocks;     /* blocks in a span that starts on a slab boundary */
-	uint32_t tier;       /* 0 tiny, 1 mid, 2 L2.5 */
+	uint32_t tier;       /* enum class_tier */
 	uint64_t div_inv;    /* inverse of the odd part of size, mod 2^64 */
 	uint64_t block_mul;  /* floor(2^64 / size) + 1 */
 	uint64_t block_step; /* block_mul * size mod 2^64 */
@@ -98,7 +109,7 @@ static always_inline uint64_t rotr64(uint64_t x, unsigned int k)
 	return (x >> k) | (x << ((64 - k) & 63));
 }
 extern hak_hidden const struct class_info class_info[NUM_CLASSES];
-extern hak_hidden const uint8_t tiny_class_lut[TINY_MAX_SIZE / 16 + 1];
+extern hak_hidden const uint8_t tiny_class_lut[TINY_INDEX_ENTRIES];
 /* mid_class_lut[(n - 1) / 64 - TINY_MAX_SIZE / 64] for 1 KiB < n <= 32 KiB. */
 extern hak_hidden const uint8_t mid_class_lut[HAK_MID_LUT_ENTRIES];
 _Static_assert(HAK_MID_LUT_ENTRIES == (MID_MAX_SIZE - TINY_MAX_SIZE) >> HAK_MID_LUT_SHIFT,
@@ -128,7 +139,7 @@ static always_inline unsigned int size_to_class_pool(size_t n)
 static always_inline unsigned int size_to_class(size_t n)
 {
 	if (n <= TINY_MAX_SIZE)
-		return tiny_class_lut[(n + 15) >> 4];
+		return tiny_class_lut[tiny_index(n)];
 	return size_to_class_pool(n);
 }
 

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <mm/heap.h>
+#include <mm/heap/heap.h>
 #include "harness.h"
 #include "testutil.h"
 
@@ -225,7 +225,7 @@ START_TEST(test_churn_slabs_exact)
 	pthread_t t[BATCH];
 
 	run_thread(noop_thread, NULL);
-	heap_maintenance(1);
+	decay_run(1);
 	st0 = stats_now();
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < BATCH; i++)
@@ -235,7 +235,7 @@ START_TEST(test_churn_slabs_exact)
 			ck_assert_int_eq(pthread_join(t[i], NULL), 0);
 		ck_assert_msg(!atomic_load(&churn_failed), "%s", churn_msg);
 	}
-	heap_maintenance(1);
+	decay_run(1);
 	st = stats_now();
 	ck_assert_msg(st.slabs_in_use <= st0.slabs_in_use + SLAB_SLACK,
 		      "slabs_in_use %llu after %u threads, %llu before", st.slabs_in_use,

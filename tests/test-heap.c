@@ -10,8 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <mm/heap.h>
-#include <mm/init.h>
+#include <mm/heap/heap.h>
 #include <mm/options.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
@@ -127,7 +126,7 @@ START_TEST(test_no_churn)
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		void *p = hak_malloc(sizes[k]), *q;
 		int64_t slabs, mapped;
-		uint64_t pool_acq = pool_lock.acquired;
+		uint64_t pool_acq = slabpool_lock.acquired;
 		struct span *s;
 		int i;
 
@@ -137,7 +136,7 @@ START_TEST(test_no_churn)
 		hak_free(p);
 		slabs = stat_now(STAT_SLABS_IN_USE);
 		mapped = stat_now(STAT_BYTES_MAPPED);
-		pool_acq = pool_lock.acquired;
+		pool_acq = slabpool_lock.acquired;
 		/* 100000 rounds; fewer for big blocks (debug fill writes them). */
 		for (i = 0; i < (sizes[k] > 4096 ? 10000 : 100000); i++) {
 			q = hak_malloc(sizes[k]);
@@ -151,9 +150,9 @@ START_TEST(test_no_churn)
 		ck_assert_uint_eq(s->state, SPAN_ACTIVE);
 		ck_assert(s->owner == tls_heap);
 		if (IS_ENABLED(CONFIG_LOCK_STATS))
-			ck_assert_msg(pool_lock.acquired == pool_acq,
+			ck_assert_msg(slabpool_lock.acquired == pool_acq,
 				      "size %zu: pool lock taken %llu times", sizes[k],
-				      (unsigned long long)(pool_lock.acquired - pool_acq));
+				      (unsigned long long)(slabpool_lock.acquired - pool_acq));
 	}
 }
 END_TEST
@@ -298,7 +297,7 @@ START_TEST(test_abandon_reclaim)
 			ck_assert_uint_eq(span_at(abandoned_blocks[i])->state, SPAN_ABANDONED);
 		ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), during);
 	}
-	heap_maintenance(1);
+	decay_run(1);
 	ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), before);
 }
 END_TEST
@@ -372,7 +371,7 @@ START_TEST(test_abandon_adopt)
 		hak_free(abandoned_blocks[i]);
 	for (i = 0; i < ABANDON_N / 2; i++)
 		hak_free(p[i]);
-	heap_maintenance(1);
+	decay_run(1);
 	for (i = 0; i < ABANDON_N; i++) {
 		uintptr_t a = (uintptr_t)abandoned_blocks[i];
 
@@ -591,20 +590,20 @@ START_TEST(test_thread_exit_clean)
 	ck_assert_int_eq(hak_init(), 0);
 	/* Creating a thread allocates (its TLS) in this thread's heap once. */
 	run_thread(noop_thread, NULL);
-	heap_maintenance(1);
+	decay_run(1);
 	before = stat_now(STAT_SLABS_IN_USE);
 	for (r = 0; r < 3; r++) {
 		run_thread(alloc_free_all, NULL);
 		/* With a tier off, its sizes live in the process-wide shared
 		 * heap, which gives empty spans back on maintenance instead. */
 		if (!IS_ENABLED(CONFIG_TINY) || !IS_ENABLED(CONFIG_POOL))
-			heap_maintenance(1);
+			decay_run(1);
 		/* Nothing left but what the span caches hold for the next
 		 * thread (bounded; the decay check empties them). */
-		ck_assert_msg(stat_now(STAT_SLABS_IN_USE) - (int64_t)pool_span_cache_slabs() == before,
+		ck_assert_msg(stat_now(STAT_SLABS_IN_USE) - (int64_t)span_cache_slabs() == before,
 			      "round %d: slabs_in_use %lld (span caches %llu), before %lld", r,
 			      (long long)stat_now(STAT_SLABS_IN_USE),
-			      (unsigned long long)pool_span_cache_slabs(), (long long)before);
+			      (unsigned long long)span_cache_slabs(), (long long)before);
 	}
 }
 END_TEST

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <mm/init.h>
+#include <mm/heap/heap.h>
 #include <mm/large/large.h>
 #include <mm/options.h>
 #include <mm/os.h>
@@ -37,15 +37,15 @@ START_TEST(test_header_placement)
 		base = base_of(p);
 		ck_assert_msg(a > base && a <= base + SS_SIZE, "%zu: %p outside (base, base+SS]", n, p);
 		ck_assert_uint_eq(a % 16, 0);
-		ck_assert_uint_eq(registry_kind(base), REG_BIG_HEAD);
-		ck_assert_uint_eq(registry_kind(a - 1), REG_BIG_HEAD);
+		ck_assert_uint_eq(registry_kind(base), REG_LARGE_HEAD);
+		ck_assert_uint_eq(registry_kind(a - 1), REG_LARGE_HEAD);
 		end = a + n;
 		for (a = base + SS_SIZE; a < end; a += SS_SIZE)
-			ck_assert_uint_eq(registry_kind(a), REG_BIG_TAIL);
-		ck_assert_uint_ge(big_usable_size(p), n);
-		ck_assert_uint_eq(hak_malloc_usable_size(p), big_usable_size(p));
+			ck_assert_uint_eq(registry_kind(a), REG_LARGE_TAIL);
+		ck_assert_uint_ge(large_usable_size(p), n);
+		ck_assert_uint_eq(hak_malloc_usable_size(p), large_usable_size(p));
 		/* Not a big block: interior pointers and the header. */
-		ck_assert_uint_eq(big_usable_size(p + 16), 0);
+		ck_assert_uint_eq(large_usable_size(p + 16), 0);
 		ck_assert_uint_eq(hak_malloc_usable_size(p + 16), 0);
 		ck_assert_uint_eq(hak_malloc_usable_size((void *)base), 0);
 		p[0] = 1;
@@ -94,14 +94,14 @@ START_TEST(test_bigcache_reuse)
 	ck_assert_int_eq(stat_now(STAT_BIG_CACHED), cached + 1);
 	ck_assert_int_eq(stat_now(STAT_BIG_IN_USE), in_use - 1);
 	/* Still registered while cached; not a live block. */
-	ck_assert_uint_eq(registry_kind(base_of(p)), REG_BIG_HEAD);
-	ck_assert_uint_eq(big_usable_size(p), 0);
+	ck_assert_uint_eq(registry_kind(base_of(p)), REG_LARGE_HEAD);
+	ck_assert_uint_eq(large_usable_size(p), 0);
 
 	/* Same mapping class: the same address comes back. */
 	q = hak_malloc(n + 100);
 	ck_assert_ptr_eq(q, p);
 	ck_assert_int_eq(stat_now(STAT_BIG_CACHED), cached);
-	ck_assert_int_eq(big_is_fresh(q), 0);
+	ck_assert_int_eq(large_is_fresh(q), 0);
 	hak_free(q);
 
 	/* calloc of a reused (dirty) mapping is zero. */
@@ -116,7 +116,7 @@ START_TEST(test_bigcache_reuse)
 	hak_free(q);
 
 	/* Decay: forced maintenance unmaps what is cached. */
-	big_decay(os_now_ms(), 1);
+	decay_run(1);
 	ck_assert_int_eq(stat_now(STAT_BIG_CACHED), 0);
 	ck_assert_uint_eq(registry_kind(base_of(p)), REG_NONE);
 }
@@ -134,7 +134,7 @@ START_TEST(test_bigcache_budget)
 	HAK_REQUIRE(IS_ENABLED(CONFIG_BIGCACHE), "needs CONFIG_BIGCACHE");
 	ck_assert_int_eq(hak_init(), 0);
 	option_values[OPT_DECAY_MS] = 60000;
-	big_decay(os_now_ms(), 1);
+	decay_run(1);
 	option_values[OPT_BIGCACHE_MB] = 8;
 	for (i = 0; i < N; i++) {
 		p[i] = hak_malloc(n);
@@ -144,13 +144,13 @@ START_TEST(test_bigcache_budget)
 	hak_free(p[0]);
 	hak_free(p[1]);
 	ck_assert_int_eq(stat_now(STAT_BIG_CACHED), 2);
-	ck_assert_uint_eq(registry_kind(base[0]), REG_BIG_HEAD);
+	ck_assert_uint_eq(registry_kind(base[0]), REG_LARGE_HEAD);
 	mapped = stat_now(STAT_BYTES_MAPPED);
 	hak_free(p[2]);         /* over budget: p[0], the oldest, goes */
 	ck_assert_int_eq(stat_now(STAT_BIG_CACHED), 2);
 	ck_assert_uint_eq(registry_kind(base[0]), REG_NONE);
-	ck_assert_uint_eq(registry_kind(base[1]), REG_BIG_HEAD);
-	ck_assert_uint_eq(registry_kind(base[2]), REG_BIG_HEAD);
+	ck_assert_uint_eq(registry_kind(base[1]), REG_LARGE_HEAD);
+	ck_assert_uint_eq(registry_kind(base[2]), REG_LARGE_HEAD);
 	ck_assert_int_lt(stat_now(STAT_BYTES_MAPPED), mapped);
 	/* The newest is reused first. */
 	p[0] = hak_malloc(n);
@@ -161,7 +161,7 @@ START_TEST(test_bigcache_budget)
 	option_values[OPT_BIGCACHE_MB] = 2;
 	hak_free(p[3]);
 	ck_assert_uint_eq(registry_kind(base[3]), REG_NONE);
-	big_decay(os_now_ms(), 1);
+	decay_run(1);
 	ck_assert_int_eq(stat_now(STAT_BIG_CACHED), 0);
 }
 END_TEST
@@ -197,21 +197,21 @@ START_TEST(test_resize)
 	fill(p, n, 7);
 	base = base_of(p);
 	/* Shrinking or staying within the usable size keeps the block. */
-	ck_assert_ptr_eq(big_resize(p, n / 2), p);
-	ck_assert_ptr_eq(big_resize(p, big_usable_size(p)), p);
-	r = big_resize(p, big);
+	ck_assert_ptr_eq(large_resize(p, n / 2), p);
+	ck_assert_ptr_eq(large_resize(p, large_usable_size(p)), p);
+	r = large_resize(p, big);
 	if (IS_ENABLED(CONFIG_GUARD_BIG))
 		ck_assert_msg(r == NULL, "grew over the guard page");
 	if (r) {
 		ck_assert_ptr_eq(r, p);
-		ck_assert_uint_ge(big_usable_size(p), big);
-		ck_assert_uint_eq(registry_kind(base), REG_BIG_HEAD);
+		ck_assert_uint_ge(large_usable_size(p), big);
+		ck_assert_uint_eq(registry_kind(base), REG_LARGE_HEAD);
 		for (a = base + SS_SIZE; a < (uintptr_t)p + big; a += SS_SIZE)
-			ck_assert_uint_eq(registry_kind(a), REG_BIG_TAIL);
+			ck_assert_uint_eq(registry_kind(a), REG_LARGE_TAIL);
 		memset(p + n, 0x11, big - n);
 	} else {
-		ck_assert_uint_ge(big_usable_size(p), n);
-		ck_assert_uint_lt(big_usable_size(p), big);
+		ck_assert_uint_ge(large_usable_size(p), n);
+		ck_assert_uint_lt(large_usable_size(p), big);
 	}
 	ck_assert(check(p, n, 7));
 
@@ -220,7 +220,7 @@ START_TEST(test_resize)
 	ck_assert(q);
 	ck_assert(check(q, n, 7));
 	ck_assert_uint_ge(hak_malloc_usable_size(q), 20 * MiB);
-	ck_assert_uint_eq(registry_kind(base_of(q)), REG_BIG_HEAD);
+	ck_assert_uint_eq(registry_kind(base_of(q)), REG_LARGE_HEAD);
 	q[20 * MiB - 1] = 1;
 	/* Down to a pool size: moved into a slab, contents kept. */
 	p = hak_realloc(q, 100 * KiB);
@@ -251,8 +251,8 @@ START_TEST(test_aligned_big)
 			memset(p, 0x5a, n);
 			if (al > SLAB_SIZE) {
 				base = base_of(p);
-				ck_assert_uint_eq(registry_kind((uintptr_t)p - 1), REG_BIG_HEAD);
-				ck_assert_uint_ge(big_usable_size(p), n);
+				ck_assert_uint_eq(registry_kind((uintptr_t)p - 1), REG_LARGE_HEAD);
+				ck_assert_uint_ge(large_usable_size(p), n);
 				hak_free(p);
 				/* Aligned big blocks are not cached. */
 				ck_assert_uint_eq(registry_kind(base), REG_NONE);

@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mm/heap.h>
+#include <mm/heap/heap.h>
 #include "harness.h"
 #include "testutil.h"
 

@@ -2,13 +2,11 @@
 /*
  * White-box tests of lib/: number parsing and bounded formatting (fmt),
  * bit operations (bitops, find_bit_run against a naive search), and the
- * lists (MPSC stack from several threads, dlist).
+ * doubly linked list.
  */
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <asm/processor.h>
 #include <lib/bitops.h>
 #include <lib/fmt.h>
 #include <lib/list.h>
@@ -283,86 +281,6 @@ END_TEST
 
 /* ---- lists */
 
-#define PRODUCERS 4
-#define PER_PRODUCER 20000
-
-struct tnode {
-	struct mpsc_node node;
-	unsigned int id;
-};
-
-static struct tnode nodes[PRODUCERS * PER_PRODUCER];
-static unsigned char seen[PRODUCERS * PER_PRODUCER];
-static struct mpsc_stack stack;
-static int go;
-
-static void *producer(void *arg)
-{
-	unsigned int base = (unsigned int)(uintptr_t)arg * PER_PRODUCER, i;
-
-	while (!atomic_load_acquire(&go))
-		cpu_relax();
-	for (i = 0; i < PER_PRODUCER; i++)
-		mpsc_push(&stack, &nodes[base + i].node);
-	return NULL;
-}
-
-static unsigned int consume(struct mpsc_node *n)
-{
-	unsigned int count = 0;
-
-	while (n) {
-		struct tnode *t = (struct tnode *)n;
-
-		ck_assert_uint_lt(t->id, PRODUCERS * PER_PRODUCER);
-		ck_assert_msg(!seen[t->id], "node %u popped twice", t->id);
-		seen[t->id] = 1;
-		count++;
-		n = n->next;
-	}
-	return count;
-}
-
-START_TEST(test_mpsc)
-{
-	pthread_t t[PRODUCERS];
-	unsigned int i, got = 0;
-
-	for (i = 0; i < PRODUCERS * PER_PRODUCER; i++)
-		nodes[i].id = i;
-	ck_assert(mpsc_pop_all(&stack) == NULL);
-	for (i = 0; i < PRODUCERS; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, producer, (void *)(uintptr_t)i), 0);
-	atomic_store_release(&go, 1);
-	/* Consume while the producers push, then the rest after they end. */
-	for (i = 0; i < 2000; i++)
-		got += consume(mpsc_pop_all(&stack));
-	for (i = 0; i < PRODUCERS; i++)
-		pthread_join(t[i], NULL);
-	got += consume(mpsc_pop_all(&stack));
-	ck_assert_uint_eq(got, PRODUCERS * PER_PRODUCER);
-	ck_assert(mpsc_pop_all(&stack) == NULL);
-	for (i = 0; i < PRODUCERS * PER_PRODUCER; i++)
-		ck_assert(seen[i]);
-}
-END_TEST
-
-START_TEST(test_mpsc_lifo)
-{
-	struct mpsc_stack s = { 0 };
-	struct mpsc_node n[3];
-	struct mpsc_node *l;
-
-	mpsc_push(&s, &n[0]);
-	mpsc_push(&s, &n[1]);
-	mpsc_push(&s, &n[2]);
-	l = mpsc_pop_all(&s);
-	ck_assert(l == &n[2] && l->next == &n[1] && l->next->next == &n[0] &&
-		  n[0].next == NULL);
-	ck_assert(s.head == NULL);
-}
-END_TEST
-
 struct item {
 	int v;
 	struct dlist link;
@@ -417,8 +335,6 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_bitops_scalar);
 	tcase_add_test(tc, test_bit_run_mask);
 	tcase_add_test(tc, test_find_bit_run);
-	tcase_add_test(tc, test_mpsc);
-	tcase_add_test(tc, test_mpsc_lifo);
 	tcase_add_test(tc, test_dlist);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,7 +10,7 @@
  * free it.  ~1M blocks natively, 100k under TEST_EMULATED.  Every block
  * must arrive intact and exactly once; afterwards remote_frees > 0
  * (CONFIG_STATS) and slabs_in_use is back near its starting value after
- * heap_maintenance(1).
+ * decay_run(1).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <mm/heap.h>
+#include <mm/heap/heap.h>
 #include "harness.h"
 #include "testutil.h"
 
@@ -226,7 +226,7 @@ START_TEST(test_producer_consumer)
 		ck_assert(seen[i]);
 	}
 	run_thread(noop_thread, NULL);
-	heap_maintenance(1);
+	decay_run(1);
 	memset(&st0, 0, sizeof(st0));
 	have_stats = hak_stats_get(&st0) == 0;
 
@@ -249,7 +249,7 @@ START_TEST(test_producer_consumer)
 		hak_free((void *)seen[i]);
 	}
 
-	heap_maintenance(1);
+	decay_run(1);
 	memset(&st, 0, sizeof(st));
 	hak_stats_get(&st);
 	printf("prodcons: %lu blocks, %lu MiB; remote_frees %llu, slabs %llu -> %llu\n",

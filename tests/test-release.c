@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mm/heap.h>
+#include <mm/heap/heap.h>
 #include <mm/options.h>
 #include "harness.h"
 #include "testutil.h"
@@ -138,7 +138,7 @@ static struct peak run_peak(void)
 
 	/* Warm up: the main heap, a thread (TLS, stack cache), stdio. */
 	run_thread(small_churn_thread, NULL);
-	heap_maintenance(1);
+	decay_run(1);
 	ck_assert_int_eq(pthread_barrier_init(&bar, NULL, NT + 1), 0);
 	for (i = 0; i < NT; i++) {
 		memset(&w[i], 0, sizeof(w[i]));

@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include <lib/bitops.h>
-#include <mm/heap.h>
-#include <mm/init.h>
+#include <mm/heap/heap.h>
 #include <mm/options.h>
 #include <mm/os.h>
 #include <mm/stats.h>
@@ -38,12 +37,12 @@ START_TEST(test_registry_kinds)
 	ck_assert_uint_eq(registry_kind((uintptr_t)tiny + 8), REG_SUPERSLAB);
 
 	b = (uintptr_t)big;
-	ck_assert_uint_eq(registry_kind(b - 1), REG_BIG_HEAD);
-	ck_assert_uint_eq(registry_kind((b - 1) & ~SS_MASK), REG_BIG_HEAD);
+	ck_assert_uint_eq(registry_kind(b - 1), REG_LARGE_HEAD);
+	ck_assert_uint_eq(registry_kind((b - 1) & ~SS_MASK), REG_LARGE_HEAD);
 	ck_assert_uint_ne(registry_kind(b), REG_NONE);
 	/* A 3 MiB block spans two SS_SIZE pieces at least (with 2 MiB ones). */
 	if (SS_SIZE < 3 * MiB)
-		ck_assert_uint_eq(registry_kind(((b - 1) & ~SS_MASK) + SS_SIZE), REG_BIG_TAIL);
+		ck_assert_uint_eq(registry_kind(((b - 1) & ~SS_MASK) + SS_SIZE), REG_LARGE_TAIL);
 
 	/* Foreign addresses. */
 	ck_assert_uint_eq(registry_kind((uintptr_t)&local), REG_NONE);
@@ -145,13 +144,13 @@ START_TEST(test_pool_spans_every_class)
 	ck_assert_int_eq(hak_init(), 0);
 	/* Spans in the span caches count as in use until a decay check (the
 	 * purge thread's, with CONFIG_PURGE_THREAD) moves them: none now. */
-	heap_maintenance(1);
+	decay_run(1);
 	for (c = 0; c < NUM_CLASSES; c++) {
 		struct span *s[3];
 		int64_t before = stat_now(STAT_SLABS_IN_USE);
 
 		for (k = 0; k < 3; k++) {
-			s[k] = pool_acquire_span(c, NULL);
+			s[k] = slabpool_acquire_span(c, NULL);
 			ck_assert_msg(s[k] != NULL, "class %u: no span", c);
 			check_span_geometry(c, s[k]);
 		}
@@ -162,7 +161,7 @@ START_TEST(test_pool_spans_every_class)
 			struct superslab *ss = ss_of((uintptr_t)s[k]);
 			unsigned int first = s[k]->index, n = s[k]->nslabs, i;
 
-			pool_release_span(s[k]);
+			slabpool_release_span(s[k]);
 			/* heads reset; slabs free again (unless the superslab
 			 * went away entirely: no LRU). */
 			if (registry_kind((uintptr_t)ss) != REG_SUPERSLAB)
@@ -188,7 +187,7 @@ START_TEST(test_slab0_usage)
 
 	ck_assert_int_eq(hak_init(), 0);
 	for (n = 0; n < SLABS_PER_SS * 2 + 2; n++) {
-		s[n] = pool_acquire_span(cls, NULL);
+		s[n] = slabpool_acquire_span(cls, NULL);
 		ck_assert(s[n]);
 		check_span_geometry(cls, s[n]);
 		if (s[n]->index == 0) {
@@ -200,7 +199,7 @@ START_TEST(test_slab0_usage)
 		}
 	}
 	for (k = 0; k < n; k++)
-		pool_release_span(s[k]);
+		slabpool_release_span(s[k]);
 	if (SS_RESERVED_BYTES < SLAB_SIZE)
 		ck_assert_msg(saw_slab0, "slab 0 never used although %lu bytes of it are free",
 			      (unsigned long)(SLAB_SIZE - SS_RESERVED_BYTES));
@@ -260,7 +259,7 @@ static struct superslab *own_whole_superslab(unsigned int cls, struct span **s,
 		struct superslab *ss;
 		unsigned int mine = 0;
 
-		s[k] = pool_acquire_span(cls, NULL);
+		s[k] = slabpool_acquire_span(cls, NULL);
 		ck_assert(s[k]);
 		ss = ss_of((uintptr_t)s[k]);
 		for (j = 0; j <= k; j++)
@@ -292,7 +291,7 @@ START_TEST(test_lru_and_decay)
 	/* Release the others first. */
 	for (k = 0; k < n; k++)
 		if (ss_of((uintptr_t)s[k]) != ss) {
-			pool_release_span(s[k]);
+			slabpool_release_span(s[k]);
 			s[k] = NULL;
 		}
 	cached = stat_now(STAT_SUPERSLABS_CACHED);
@@ -302,7 +301,7 @@ START_TEST(test_lru_and_decay)
 		if (!s[k])
 			continue;
 		ck_assert_int_eq(ss->in_lru, 0);
-		pool_release_span(s[k]);
+		slabpool_release_span(s[k]);
 	}
 	ck_assert_int_eq(ss->in_lru, 1);
 	ck_assert_uint_eq(ss->free_mask, ss->usable_mask);
@@ -312,12 +311,12 @@ START_TEST(test_lru_and_decay)
 	ck_assert_uint_eq(registry_kind((uintptr_t)ss), REG_SUPERSLAB);
 
 	/* Not old enough: a non-forced decay keeps it. */
-	pool_decay(os_now_ms(), 0);
+	slabpool_decay(os_now_ms(), 0);
 	ck_assert_uint_eq(registry_kind((uintptr_t)ss), REG_SUPERSLAB);
 	ck_assert_int_eq(stat_now(STAT_SUPERSLABS_CACHED), cached + 1);
 
 	/* Forced: every cached superslab is unmapped and unregistered. */
-	pool_decay(os_now_ms(), 1);
+	slabpool_decay(os_now_ms(), 1);
 	ck_assert_int_eq(stat_now(STAT_SUPERSLABS_CACHED), 0);
 	ck_assert_int_le(stat_now(STAT_BYTES_MAPPED), mapped - (int64_t)SS_SIZE);
 	ck_assert_uint_eq(registry_kind((uintptr_t)ss), REG_NONE);
@@ -334,21 +333,21 @@ START_TEST(test_lru_reuse)
 	HAK_REQUIRE(IS_ENABLED(CONFIG_SS_LRU), "needs CONFIG_SS_LRU");
 	ck_assert_int_eq(hak_init(), 0);
 	option_values[OPT_DECAY_MS] = 60000;
-	pool_decay(os_now_ms(), 1);    /* empty LRU */
+	slabpool_decay(os_now_ms(), 1);    /* empty LRU */
 	ss = own_whole_superslab(0, s, 3 * SLABS_PER_SS, &n);
 	ck_assert(ss);
 	for (k = 0; k < n; k++)
 		if (ss_of((uintptr_t)s[k]) != ss)
-			pool_release_span(s[k]);
+			slabpool_release_span(s[k]);
 	for (k = 0; k < n; k++)
 		if (ss_of((uintptr_t)s[k]) == ss)
-			pool_release_span(s[k]);
+			slabpool_release_span(s[k]);
 	ck_assert_int_eq(ss->in_lru, 1);
 	mapped = stat_now(STAT_BYTES_MAPPED);
 	/* Once the partial superslabs are full, the next span comes from the
 	 * LRU (most recently emptied first), not from a new mapping. */
 	for (k = 0; k < 3 * SLABS_PER_SS; k++) {
-		s[k] = pool_acquire_span(0, NULL);
+		s[k] = slabpool_acquire_span(0, NULL);
 		ck_assert(s[k]);
 		if (ss_of((uintptr_t)s[k]) == ss)
 			break;
@@ -360,7 +359,7 @@ START_TEST(test_lru_reuse)
 	check_span_geometry(0, s[k]);
 	n = k + 1;
 	for (k = 0; k < n; k++)
-		pool_release_span(s[k]);
+		slabpool_release_span(s[k]);
 }
 END_TEST
 
@@ -377,11 +376,11 @@ START_TEST(test_no_lru_when_disabled)
 	ck_assert(ss);
 	for (k = 0; k < n; k++)
 		if (ss_of((uintptr_t)s[k]) != ss)
-			pool_release_span(s[k]);
+			slabpool_release_span(s[k]);
 	mapped = stat_now(STAT_BYTES_MAPPED);
 	for (k = 0; k < n; k++)
 		if (ss_of((uintptr_t)s[k]) == ss)
-			pool_release_span(s[k]);
+			slabpool_release_span(s[k]);
 	/* Unmapped at once. */
 	ck_assert_uint_eq(registry_kind((uintptr_t)ss), REG_NONE);
 	ck_assert_int_eq(stat_now(STAT_BYTES_MAPPED), mapped - (int64_t)SS_SIZE);
@@ -389,7 +388,7 @@ START_TEST(test_no_lru_when_disabled)
 END_TEST
 
 /* The span cache: a released span goes to the next acquirer of its class
- * without pool_lock, holds no blocks while cached, and drains on decay. */
+ * without slabpool_lock, holds no blocks while cached, and drains on decay. */
 START_TEST(test_span_cache)
 {
 	struct span *s, *t;
@@ -397,26 +396,26 @@ START_TEST(test_span_cache)
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_SPAN_CACHE), "needs CONFIG_SPAN_CACHE");
 	ck_assert_int_eq(hak_init(), 0);
-	heap_maintenance(1);
-	ck_assert_uint_eq(pool_span_cache_slabs(), 0);
-	s = pool_acquire_span(0, NULL);
+	decay_run(1);
+	ck_assert_uint_eq(span_cache_slabs(), 0);
+	s = slabpool_acquire_span(0, NULL);
 	ck_assert(s != NULL);
-	pool_cache_span(s);
+	slabpool_cache_span(s);
 	ck_assert_uint_eq(s->state, SPAN_CACHED);
-	ck_assert_uint_eq(pool_span_cache_slabs(), s->nslabs);
+	ck_assert_uint_eq(span_cache_slabs(), s->nslabs);
 	ck_assert_int_lt(span_block_index(s, s->start), 0);
-	acq = pool_lock.acquired;
-	t = pool_acquire_span(0, NULL);
+	acq = slabpool_lock.acquired;
+	t = slabpool_acquire_span(0, NULL);
 	ck_assert_ptr_eq(t, s);
 	ck_assert_uint_eq(t->state, SPAN_ACTIVE);
 	ck_assert_uint_eq(t->carved, 0);
-	ck_assert_uint_eq(pool_span_cache_slabs(), 0);
+	ck_assert_uint_eq(span_cache_slabs(), 0);
 	if (IS_ENABLED(CONFIG_LOCK_STATS))
-		ck_assert_uint_eq(pool_lock.acquired, acq);
+		ck_assert_uint_eq(slabpool_lock.acquired, acq);
 	/* Cached at one decay check, in the pool after the next one. */
-	pool_cache_span(t);
-	heap_maintenance(1);
-	ck_assert_uint_eq(pool_span_cache_slabs(), 0);
+	slabpool_cache_span(t);
+	decay_run(1);
+	ck_assert_uint_eq(span_cache_slabs(), 0);
 	if (registry_kind((uintptr_t)t) == REG_SUPERSLAB)
 		ck_assert_uint_eq(t->state, SPAN_FREE);
 }
@@ -430,14 +429,14 @@ static void *span_cache_trader(void *arg)
 	int i, k;
 
 	for (i = 0; i < 20000; i++) {
-		struct span *s = pool_acquire_span(1, mark);
+		struct span *s = slabpool_acquire_span(1, mark);
 
 		if (!s)
 			return (void *)1;
 		for (k = 0; k < 20; k++)
 			if (atomic_load_acquire(&s->owner) != mark)
 				return (void *)2;
-		pool_cache_span(s);
+		slabpool_cache_span(s);
 	}
 	return NULL;
 }
@@ -458,8 +457,8 @@ START_TEST(test_span_cache_threads)
 		ck_assert_msg(r[i] == NULL, "thread %d: %s", i,
 			      r[i] == (void *)1 ? "no span" : "span held by both threads");
 	}
-	heap_maintenance(1);
-	ck_assert_uint_eq(pool_span_cache_slabs(), 0);
+	decay_run(1);
+	ck_assert_uint_eq(span_cache_slabs(), 0);
 }
 END_TEST
 

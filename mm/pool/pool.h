@@ -12,31 +12,28 @@
  * Invariants:
  *   class_info[pool_class(n)].size >= n, and it is the smallest such;
  *   a span holds >= 8 blocks wherever half a superslab allows (mid
- *   classes: 48 within three quarters, scripts/gen-classes.py), else 1..4
+ *   classes: 64 within all but two slabs, scripts/gen-classes.py), else 1..4
  *   blocks in ceil(k * size / slab) slabs (checked by _Static_assert in
  *   mm/sizeclass.h);
  *   sizes up to 1 MiB never fall back to one mapping per block.
  *
  * Locks: none on the fast path; the shared heap takes shared_lock, span
- * acquisition pool_lock (mm/superslab/superslab.h has the order).
+ * acquisition slabpool_lock (mm/heap/heap.h has the order).
  */
 #ifndef HAKMEM_MM_POOL_H
 #define HAKMEM_MM_POOL_H
 
-#include <mm/heap.h>
+#include <mm/heap/heap.h>
 #include <mm/sizeclass.h>
-#include <mm/tiny/tiny.h>
 
 static always_inline unsigned int pool_class(size_t n)
 {
 	return size_to_class_pool(n);
 }
 
-/* A block of class cls (tiny or pool), through the box that serves it. */
-static always_inline void *class_alloc(unsigned int cls)
+/* A block of pool class cls. */
+static always_inline void *pool_alloc_class(unsigned int cls)
 {
-	if (cls < NUM_TINY_CLASSES)
-		return tiny_alloc_class(cls);
 	if (IS_ENABLED(CONFIG_POOL))
 		return heap_alloc(tls_heap, cls);
 	return shared_heap_alloc(cls);
@@ -45,11 +42,7 @@ static always_inline void *class_alloc(unsigned int cls)
 /* A block of at least TINY_MAX_SIZE < n <= POOL_MAX_SIZE bytes. */
 static always_inline void *pool_alloc(size_t n)
 {
-	unsigned int cls = pool_class(n);
-
-	if (IS_ENABLED(CONFIG_POOL))
-		return heap_alloc(tls_heap, cls);
-	return shared_heap_alloc(cls);
+	return pool_alloc_class(pool_class(n));
 }
 
 /*

@@ -42,8 +42,8 @@ static void registry_set_locked(uintptr_t addr, size_t size, unsigned int kind)
 	for (i = first; i <= last && i < registry_entries; i++) {
 		unsigned int k = kind;
 
-		if (kind == REG_BIG_HEAD && i != first)
-			k = REG_BIG_TAIL;
+		if (kind == REG_LARGE_HEAD && i != first)
+			k = REG_LARGE_TAIL;
 		atomic_store_release(&registry_bytes[i], (uint8_t)k);
 	}
 }
@@ -98,7 +98,7 @@ int registry_resize(void *addr, size_t old_size, size_t new_size)
 		uintptr_t i;
 
 		for (i = old_last + 1; i <= new_last; i++)
-			atomic_store_release(&registry_bytes[i], (uint8_t)REG_BIG_TAIL);
+			atomic_store_release(&registry_bytes[i], (uint8_t)REG_LARGE_TAIL);
 		for (i = new_last + 1; i <= old_last; i++)
 			atomic_store_release(&registry_bytes[i], (uint8_t)REG_NONE);
 		stat_global_add(STAT_BYTES_MAPPED, (int64_t)new_size - (int64_t)old_size);

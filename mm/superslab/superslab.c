@@ -1,63 +1,39 @@
 // SPDX-License-Identifier: MIT
 /*
- * The shared slab pool and the LRU cache of empty superslabs.  Invariants
- * and lock order are in superslab.h.  Everything here runs on slow paths
- * under pool_lock.
+ * The slab pool: superslabs filed by their free runs, best fit, and the
+ * budget of free slabs that stay committed.  Invariants and locks are in
+ * superslab.h.  Everything here runs on slow paths under slabpool_lock.
  */
 #include <stddef.h>
 #include <string.h>
 
 #include <lib/bitops.h>
-#include <mm/heap.h>
 #include <mm/options.h>
 #include <mm/os.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
 
-struct hak_lock pool_lock = HAK_LOCK_INIT("pool");
+struct hak_lock slabpool_lock = HAK_LOCK_INIT("pool");
 
 /*
- * pool_lock: superslabs with free slabs, filed by the longest run of free
+ * slabpool_lock: superslabs with free slabs, filed by the longest run of free
  * slabs they have (slab 0 aside): ss_by_run[r].  A span of n slabs looks
  * in ss_by_run[n], then n + 1, ...: the first superslab found has room, and
  * the shortest run that fits is taken (best fit, without a scan).
  */
 static struct dlist ss_by_run[SLABS_PER_SS + 1];
 static int ss_by_run_ready;
-/* pool_lock: every mapped superslab. */
+/* slabpool_lock: every mapped superslab. */
 static struct dlist ss_all = { &ss_all, &ss_all };
-/* pool_lock: empty superslabs, most recently emptied first. */
-static struct dlist ss_lru = { &ss_lru, &ss_lru };
-static unsigned int lru_count;
-/* pool_lock: cached superslabs whose pages are still committed. */
-static unsigned int lru_committed;
-
-/* pool_lock: superslabs with dirty free slabs (see superslab.h), oldest
+/* slabpool_lock: superslabs with dirty free slabs (see superslab.h), oldest
  * first; the dirty slabs on it; the slabs in spans. */
 static struct dlist ss_dirty = { &ss_dirty, &ss_dirty };
-static size_t dirty_slabs;      /* written under pool_lock, peeked without */
+static size_t dirty_slabs;      /* written under slabpool_lock, peeked without */
 static size_t pool_slabs_in_use;
-/*
- * Span caches: per class, a few empty spans that one heap released and the
- * next heap needing the class takes, without pool_lock.  A slot holds a
- * span or NULL and changes only by compare-and-swap: a span belongs to
- * whoever swapped it in or out, nothing reads through a slot before owning
- * what it held, so there is no ABA problem.  A cached span keeps its slabs
- * and its class, with carved 0 (no pointer into it passes as a block).
- * Classes with spans over SPAN_CACHE_BYTES have no slots.  The decay check
- * moves spans cached since the previous check to the pool, malloc_trim all.
- */
-#define SPAN_CACHE_SLOTS 4
-#define SPAN_CACHE_BYTES (256UL << 10)
-static struct span *span_cache[NUM_CLASSES][SPAN_CACHE_SLOTS];
-static uint64_t span_cache_slabs;   /* atomic: slabs of the cached spans */
-
 /* Dirty slabs kept whatever the budget: 4 MiB. */
 #define DIRTY_MIN_SLABS ((4UL << 20) / SLAB_SIZE)
 
 #define SLAB0_BIT 1ULL
-/* Cached superslabs kept committed (ready for reuse without page faults). */
-#define LRU_COMMITTED 4
 /* Largest class that may use the short slab 0 (keeps alignment <= 4 KiB). */
 #define SLAB0_MAX_BLOCK 4096u
 
@@ -76,7 +52,7 @@ static unsigned int longest_run(uint64_t map)
 	return best;
 }
 
-/* Marks free slabs `bits` of ss dirty (pool_lock held). */
+/* Marks free slabs `bits` of ss dirty (slabpool_lock held). */
 static void ss_dirty_add(struct superslab *ss, uint64_t bits, uint64_t now_ms)
 {
 	bits &= ~ss->dirty_mask;
@@ -102,7 +78,7 @@ static void ss_dirty_clear(struct superslab *ss, uint64_t bits)
 		dlist_del(&ss->dirty_link);
 }
 
-/* Gives the pages of ss's dirty slabs back to the kernel (pool_lock held:
+/* Gives the pages of ss's dirty slabs back to the kernel (slabpool_lock held:
  * no one can take the slabs meanwhile). */
 static void ss_purge_dirty(struct superslab *ss)
 {
@@ -124,13 +100,17 @@ static void ss_purge_dirty(struct superslab *ss)
 	ss_dirty_clear(ss, ss->dirty_mask);
 }
 
-static void ss_decommit(struct superslab *ss);
-static void span_cache_drain_locked(uint64_t now_ms);
-
-/* Free slabs whose pages are committed, cached spans aside (pool_lock). */
+/* Free slabs whose pages are committed, cached spans aside (slabpool_lock). */
 static size_t committed_free_slabs(void)
 {
-	return dirty_slabs + (size_t)lru_committed * SLABS_PER_SS;
+	return dirty_slabs + (size_t)lru_committed() * SLABS_PER_SS;
+}
+
+static size_t purge_budget;   /* slabpool_lock: slabpool_purge_dirty's */
+
+static int over_purge_budget(void)
+{
+	return committed_free_slabs() > purge_budget;
 }
 
 /*
@@ -140,14 +120,13 @@ static size_t committed_free_slabs(void)
  * cached superslabs, oldest first.  So a program that frees most of its
  * memory gets it back at once, and one that churns at a steady size keeps
  * its free slabs warm.  Dirty slabs older than the decay time go too, and
- * everything dirty with force (pool_lock held).
+ * everything dirty with force (slabpool_lock held).
  */
-static void pool_purge_dirty(uint64_t now_ms, int force)
+static void slabpool_purge_dirty(uint64_t now_ms, int force)
 {
-	size_t cached = atomic_load_relaxed(&span_cache_slabs);
+	size_t cached = span_cache_slabs();
 	size_t budget = pool_slabs_in_use - cached;
 	uint64_t decay = hak_option(OPT_DECAY_MS);
-	struct dlist *pos;
 
 	if (budget < DIRTY_MIN_SLABS)
 		budget = DIRTY_MIN_SLABS;
@@ -163,11 +142,11 @@ static void pool_purge_dirty(uint64_t now_ms, int force)
 			break;
 		ss_purge_dirty(ss);
 	}
-	for (pos = ss_lru.prev; pos != &ss_lru && committed_free_slabs() > budget; pos = pos->prev)
-		ss_decommit(dlist_entry(pos, struct superslab, pool_link));
+	purge_budget = budget;
+	lru_decommit_over_budget(over_purge_budget);
 }
 
-/* Files a superslab by its longest free run (pool_lock held). */
+/* Files a superslab by its longest free run (slabpool_lock held). */
 static void ss_file(struct superslab *ss)
 {
 	unsigned int r = longest_run(ss->free_mask & ss->usable_mask & ~SLAB0_BIT);
@@ -211,7 +190,7 @@ static void ss_setup(struct superslab *ss)
 	dlist_init(&ss->dirty_link);
 }
 
-/* A new superslab, mapped and registered (pool_lock held). */
+/* A new superslab, mapped and registered (slabpool_lock held). */
 static struct superslab *ss_map_new(void)
 {
 	struct superslab *ss;
@@ -220,146 +199,19 @@ static struct superslab *ss_map_new(void)
 	if (registry_map(SS_SIZE, SS_SIZE, 0, REG_SUPERSLAB, &p))
 		return NULL;
 	ss = p;
-	if (IS_ENABLED(CONFIG_GUARD_PAGES) &&
-	    os_protect_none((char *)p + SS_META_BYTES, SS_GUARD_BYTES))
-		hak_fatal("cannot protect superslab guard", p);
+	ss_guard_install(ss);
 	ss_setup(ss);
 	dlist_add(&ss_all, &ss->all_link);
 	return ss;
 }
 
-static void ss_unmap(struct superslab *ss)
+void ss_unmap(struct superslab *ss)
 {
 	dlist_del(&ss->all_link);
 	registry_unmap(ss, SS_SIZE);
 }
 
-/* Gives a cached superslab's pages back, keeping its address space. */
-static void ss_decommit(struct superslab *ss)
-{
-	if (!ss->decommitted &&
-	    !os_decommit((char *)ss + SS_RESERVED_BYTES, SS_SIZE - SS_RESERVED_BYTES)) {
-		ss->decommitted = 1;
-		lru_committed--;
-	}
-}
-
-/* Takes ss off the LRU cache and its counts (pool_lock held). */
-static void ss_lru_remove(struct superslab *ss)
-{
-	dlist_del(&ss->pool_link);
-	atomic_store_relaxed(&lru_count, lru_count - 1);
-	if (!ss->decommitted)
-		lru_committed--;
-	stat_global_add(STAT_SUPERSLABS_CACHED, -1);
-}
-
-/* Takes a superslab from the LRU cache, most recently emptied first. */
-static struct superslab *ss_from_lru(void)
-{
-	struct superslab *ss;
-
-	if (dlist_empty(&ss_lru))
-		return NULL;
-	ss = dlist_entry(ss_lru.next, struct superslab, pool_link);
-	ss_lru_remove(ss);
-	ss->in_lru = 0;
-	return ss;
-}
-
-static unsigned int span_cache_slots(unsigned int cls)
-{
-	size_t n;
-
-	if (!IS_ENABLED(CONFIG_SPAN_CACHE))
-		return 0;
-	n = SPAN_CACHE_BYTES / ((size_t)class_info[cls].nslabs * SLAB_SIZE);
-	return n < SPAN_CACHE_SLOTS ? (unsigned int)n : SPAN_CACHE_SLOTS;
-}
-
-/* A span from slot i of cls's cache, or NULL. */
-static struct span *span_cache_take_slot(unsigned int cls, unsigned int i)
-{
-	struct span *s = atomic_load_relaxed(&span_cache[cls][i]);
-
-	if (s && atomic_cas_acq_rel(&span_cache[cls][i], &s, (struct span *)NULL)) {
-		atomic_fetch_add_relaxed(&span_cache_slabs, -(uint64_t)s->nslabs);
-		return s;
-	}
-	return NULL;
-}
-
-/* Puts s, reset as CACHED, in a free slot of its class's cache; 0 if full. */
-static int span_cache_put(struct span *s, unsigned int age)
-{
-	unsigned int i, cls = s->cls, n = span_cache_slots(cls);
-
-	for (i = 0; i < n; i++) {
-		struct span *none = NULL;
-
-		if (atomic_load_relaxed(&span_cache[cls][i]))
-			continue;
-		s->cache_age = (uint8_t)age;
-		atomic_store_relaxed(&s->state, (uint8_t)SPAN_CACHED);
-		/* Counted first: once in the slot, s may be taken at once. */
-		atomic_fetch_add_relaxed(&span_cache_slabs, (uint64_t)s->nslabs);
-		if (atomic_cas_acq_rel(&span_cache[cls][i], &none, s))
-			return 1;
-		atomic_fetch_add_relaxed(&span_cache_slabs, -(uint64_t)s->nslabs);
-	}
-	return 0;
-}
-
-static void span_free_to_pool(struct span *s);
-static void span_free_locked(struct span *s, uint64_t now);
-
-/* Moves every cached span to the pool (pool_lock held). */
-static void span_cache_drain_locked(uint64_t now_ms)
-{
-	unsigned int c, i;
-
-	for (c = 0; c < NUM_CLASSES; c++) {
-		for (i = 0; i < span_cache_slots(c); i++) {
-			struct span *s = span_cache_take_slot(c, i);
-
-			if (s)
-				span_free_locked(s, now_ms);
-		}
-	}
-}
-
-/*
- * The decay check: spans that were cached at the previous check go to the
- * pool, the others stay one more round; all go with force.
- */
-static void span_cache_decay(int force)
-{
-	unsigned int c, i;
-
-	for (c = 0; c < NUM_CLASSES; c++) {
-		for (i = 0; i < span_cache_slots(c); i++) {
-			struct span *s = span_cache_take_slot(c, i);
-
-			if (!s)
-				continue;
-			if (force || s->cache_age || !span_cache_put(s, 1))
-				span_free_to_pool(s);
-		}
-	}
-}
-
-void pool_fork_child(void)
-{
-	memset(span_cache, 0, sizeof(span_cache));
-	atomic_store_relaxed(&span_cache_slabs, 0);
-}
-
-uint64_t pool_span_cache_slabs(void)
-{
-	return atomic_load_relaxed(&span_cache_slabs);
-}
-
-struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
+struct span *slabpool_acquire_span(unsigned int cls, struct heap *owner)
 {
 	const struct class_info *ci = &class_info[cls];
 	unsigned int n = ci->nslabs;
@@ -369,17 +221,15 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 	unsigned int len;
 	int first = -1;
 
-	for (len = 0; len < span_cache_slots(cls); len++) {
-		struct span *s = span_cache_take_slot(cls, len);
+	struct span *cached = span_cache_take(cls);
 
-		if (s) {
-			span_init(ss_of((uintptr_t)s), s->index, cls);
-			atomic_store_release(&s->owner, owner);
-			return s;
-		}
+	if (cached) {
+		span_init(ss_of((uintptr_t)cached), cached->index, cls);
+		atomic_store_release(&cached->owner, owner);
+		return cached;
 	}
 
-	hak_lock(&pool_lock);
+	hak_lock(&slabpool_lock);
 	if (!ss_by_run_ready) {
 		for (len = 0; len <= SLABS_PER_SS; len++)
 			dlist_init(&ss_by_run[len]);
@@ -401,13 +251,13 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 	if (!ss) {
 		int fresh = 0;
 
-		ss = ss_from_lru();
+		ss = lru_take();
 		if (!ss) {
 			ss = ss_map_new();
 			fresh = 1;
 		}
 		if (!ss) {
-			hak_unlock(&pool_lock);
+			hak_unlock(&slabpool_lock);
 			return NULL;
 		}
 		if (!fresh) {
@@ -427,7 +277,7 @@ struct span *pool_acquire_span(unsigned int cls, struct heap *owner)
 	ss_dirty_clear(ss, bit_run_mask((unsigned int)first, n));
 	pool_slabs_in_use += n;
 	ss_file(ss);
-	hak_unlock(&pool_lock);
+	hak_unlock(&slabpool_lock);
 
 	stat_global_add(STAT_SLABS_IN_USE, n);
 	span_init(ss, (unsigned int)first, cls);
@@ -466,9 +316,9 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 	s->kept_empty = 0;
 	dlist_init(&s->link);
 	if (IS_ENABLED(CONFIG_FREELIST_HARDENED))
-		s->key = heap_random() | 1;
+		s->key = os_random() | 1;
 #if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
-	memset(ss->alloc_bits[first], 0, ((s->capacity + 63) / 64) * sizeof(uint64_t));
+	memset(ss->alloc_bits[first], 0, DIV_ROUND_UP(s->capacity, 64) * sizeof(uint64_t));
 #endif
 }
 
@@ -480,33 +330,31 @@ static void span_empty_reset(struct span *s)
 	span_set_carved(s, 0);
 }
 
-void pool_cache_span(struct span *s)
+void slabpool_cache_span(struct span *s)
 {
 	span_empty_reset(s);
 	if (!span_cache_put(s, 0))
-		span_free_to_pool(s);
+		slabpool_free(s);
 }
 
-void pool_release_span(struct span *s)
+void slabpool_release_span(struct span *s)
 {
 	span_empty_reset(s);
-	span_free_to_pool(s);
+	slabpool_free(s);
 }
 
-/* Gives an empty span (owner NULL, carved 0) to the pool. */
-static void span_free_to_pool(struct span *s)
+void slabpool_free(struct span *s)
 {
 	uint64_t now = os_now_ms();
 
-	hak_lock(&pool_lock);
-	span_free_locked(s, now);
-	pool_purge_dirty(now, 0);
-	hak_unlock(&pool_lock);
-	heap_maintenance(0);    /* rate-limited decay check */
+	hak_lock(&slabpool_lock);
+	slabpool_free_locked(s, now);
+	slabpool_purge_dirty(now, 0);
+	hak_unlock(&slabpool_lock);
+	decay_run(0);    /* rate-limited */
 }
 
-/* Puts an empty span's slabs back in the pool (pool_lock held). */
-static void span_free_locked(struct span *s, uint64_t now)
+void slabpool_free_locked(struct span *s, uint64_t now)
 {
 	struct superslab *ss = ss_of((uintptr_t)s);
 	unsigned int first = s->index, n = s->nslabs, i;
@@ -531,57 +379,28 @@ static void span_free_locked(struct span *s, uint64_t now)
 		ss_dirty_clear(ss, ss->dirty_mask);
 		dlist_del(&ss->pool_link);
 		stat_global_add(STAT_SUPERSLABS_IN_USE, -1);
-		if (IS_ENABLED(CONFIG_SS_LRU) && lru_count < hak_option(OPT_SS_LRU_CAPACITY) &&
-		    hak_option(OPT_DECAY_MS) > 0) {
-			ss->in_lru = 1;
-			ss->cached_since_ms = now;
-			dlist_add(&ss_lru, &ss->pool_link);
-			atomic_store_relaxed(&lru_count, lru_count + 1);
-			lru_committed++;
-			stat_global_add(STAT_SUPERSLABS_CACHED, 1);
-		} else {
+		if (!lru_put(ss, now))
 			ss_unmap(ss);
-		}
 	}
 }
 
-void pool_decay(uint64_t now_ms, int force)
+void slabpool_decay(uint64_t now_ms, int force)
 {
-	uint64_t decay = hak_option(OPT_DECAY_MS);
-	struct dlist *pos;
-	unsigned int i = 0;
-
 	span_cache_decay(force);
-	if (!atomic_load_relaxed(&lru_count) && !atomic_load_relaxed(&dirty_slabs))
+	if (!lru_any() && !atomic_load_relaxed(&dirty_slabs))
 		return;
-	hak_lock(&pool_lock);
-	pool_purge_dirty(now_ms, force);
-	/* Past the first LRU_COMMITTED, cached superslabs idle for half the
-	 * decay time give their pages back; older than the decay time, they
-	 * are unmapped. */
-	for (pos = ss_lru.next; pos != &ss_lru; pos = pos->next) {
-		struct superslab *ss = dlist_entry(pos, struct superslab, pool_link);
-
-		if (++i > LRU_COMMITTED && (force || now_ms - ss->cached_since_ms >= decay / 2))
-			ss_decommit(ss);
-	}
-	while (!dlist_empty(&ss_lru)) {
-		struct superslab *ss = dlist_entry(ss_lru.prev, struct superslab, pool_link);
-
-		if (!force && now_ms - ss->cached_since_ms < decay)
-			break;
-		ss_lru_remove(ss);
-		ss_unmap(ss);
-	}
-	hak_unlock(&pool_lock);
+	hak_lock(&slabpool_lock);
+	slabpool_purge_dirty(now_ms, force);
+	lru_decay(now_ms, force);
+	hak_unlock(&slabpool_lock);
 }
 
-void pool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg)
+void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg)
 {
 	struct dlist *pos;
 	unsigned int i;
 
-	hak_lock(&pool_lock);
+	hak_lock(&slabpool_lock);
 	for (pos = ss_all.next; pos != &ss_all; pos = pos->next) {
 		struct superslab *ss = dlist_entry(pos, struct superslab, all_link);
 
@@ -594,5 +413,5 @@ void pool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg)
 				fn(&ss->spans[i], arg);
 		}
 	}
-	hak_unlock(&pool_lock);
+	hak_unlock(&slabpool_lock);
 }

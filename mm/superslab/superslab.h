@@ -56,22 +56,16 @@
  *   freer touches the span only up to that CAS: after it the owner may
  *   collect the block and release the span.
  *
- * Lock order (take only in this order; none is taken on a fast path)
- *   1. shared_heap.lock      the locked heap used when TINY or POOL is off
- *                            and for re-entrant bootstrap allocations
- *   2. heaps_lock            list of all heaps; taken alone, except by the
- *                            fork handler, which then takes every
- *                            notify_lock in list order
- *   3. heap->notify_lock     per heap: FULL->NOTIFIED->ACTIVE changes,
- *                            the notified list, heap teardown
- *   4. abandoned_locks[i]    abandoned spans of the classes c with
- *                            c % ABANDONED_LOCKS == i (8 locks); at most
- *                            one held at a time, except by the fork
- *                            handler, which takes them in index order
- *   5. pool_lock             superslab list, free masks, LRU cache
- *   6. big_lock              BigCache (mm/large)
- *   7. registry_lock         map+register and unmap+unregister pairs
- *   Registry lookups and the span caches (superslab.c) are lock-free.
+ * Files: superslab.c the slab pool (slabpool_*), span_cache.c the span
+ * caches (CONFIG_SPAN_CACHE), lru.c the cache of empty superslabs
+ * (CONFIG_SS_LRU), registry.c the address registry, decay.c the decay
+ * check and its hooks, purge.c the purge thread (CONFIG_PURGE_THREAD).
+ *
+ * Locks (after the heap engine's and big_lock: mm/heap/heap.h has the
+ * whole order; none is taken on a fast path)
+ *   1. slabpool_lock   superslab lists, free and dirty masks, LRU cache
+ *   2. registry_lock   map+register and unmap+unregister pairs
+ *   Registry lookups and the span caches are lock-free.
  */
 #ifndef HAKMEM_MM_SUPERSLAB_H
 #define HAKMEM_MM_SUPERSLAB_H
@@ -80,6 +74,7 @@
 #include <lib/list.h>
 #include <lib/lock.h>
 #include <mm/internal.h>
+#include <mm/os.h>
 #include <mm/sizeclass.h>
 
 struct heap;
@@ -154,7 +149,7 @@ struct span {
 	uint8_t nslabs;
 	uint8_t index;         /* slab index within the superslab */
 	/* Line 1, owner-private: written by every malloc and local free. */
-	void *free __attribute__((aligned(64))); /* free list (links encoded with FREELIST_HARDENED) */
+	void *free cacheline_aligned; /* free list (links encoded with FREELIST_HARDENED) */
 	uint32_t used;         /* see the accounting equation above */
 	uint8_t state;         /* enum span_state */
 	uint8_t kept_empty;    /* counted in the heap's empty reserve */
@@ -164,7 +159,7 @@ struct span {
 	struct dlist link;     /* partial/full/abandoned list (by its lock) */
 	struct span *notify_next; /* notified list (owner's notify_lock) */
 	/* Line 2, written by remote freers. */
-	uintptr_t remote __attribute__((aligned(64))); /* atomic: remote list | flags */
+	uintptr_t remote cacheline_aligned; /* atomic: remote list | flags */
 	uint32_t capacity;     /* blocks in this span */
 } __attribute__((aligned(256)));
 
@@ -183,7 +178,7 @@ struct superslab {
 	uint64_t dirty_since_ms;      /* pool_lock: when dirty_mask became non-zero */
 	uint64_t cached_since_ms;     /* pool_lock: when it entered the LRU */
 	uint32_t first_offset;        /* bytes of metadata (+ guard) */
-	uint8_t in_lru;
+	uint8_t in_lru;               /* lru.c */
 	uint8_t decommitted;
 #if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
 	/* Owner-private "block is allocated" bits of each span (by first slab). */
@@ -202,6 +197,15 @@ _Static_assert((sizeof(struct superslab) + ARCH_MAX_PAGE_SIZE - 1) / ARCH_MAX_PA
 	       ARCH_MAX_PAGE_SIZE + SS_GUARD_BYTES <=
 	       (SLABS_PER_SS - MID_SPAN_MAX_SLABS) * SLAB_SIZE,
 	       "the largest mid span fits beside the metadata");
+
+/* CONFIG_GUARD_PAGES: an inaccessible page after a new superslab's
+ * metadata, so an underflow out of the first span faults. */
+static inline void ss_guard_install(struct superslab *ss)
+{
+	if (IS_ENABLED(CONFIG_GUARD_PAGES) &&
+	    os_protect_none((char *)ss + SS_META_BYTES, SS_GUARD_BYTES))
+		hak_fatal("cannot protect superslab guard", ss);
+}
 
 static always_inline struct superslab *ss_of(uintptr_t addr)
 {
@@ -261,8 +265,8 @@ static always_inline void span_set_carved(struct span *s, uint64_t carved)
 enum reg_kind {
 	REG_NONE = 0,
 	REG_SUPERSLAB = 1,
-	REG_BIG_HEAD = 2,   /* first SS_SIZE piece of a big mapping */
-	REG_BIG_TAIL = 3,   /* later pieces */
+	REG_LARGE_HEAD = 2,   /* first SS_SIZE piece of a large mapping */
+	REG_LARGE_TAIL = 3,   /* later pieces */
 };
 
 /* 0 until the map is reserved; then 2^(VA_BITS - SS_SHIFT). */
@@ -291,41 +295,103 @@ static always_inline unsigned int registry_kind(uintptr_t addr)
 int registry_init(void);
 /*
  * Maps `size` bytes with (addr + skew) % align == 0 and registers it as
- * `kind` (a big mapping: head, then tail pieces) before returning it.
+ * `kind` (a large mapping: head, then tail pieces) before returning it.
  */
 int registry_map(size_t size, size_t align, size_t skew, unsigned int kind,
 		 void **out);
 /* Unmaps, then unregisters, under registry_lock. */
 void registry_unmap(void *addr, size_t size);
-/* Grows or shrinks a registered big mapping in place (no move). */
+/* Grows or shrinks a registered large mapping in place (no move). */
 int registry_resize(void *addr, size_t old_size, size_t new_size);
 
-/* ---- Superslab pool. */
-/* A span of class cls from the shared pool (pool_lock); NULL when out of
- * memory.  The span is initialised, owned by `owner`, and carves lazily. */
-struct span *pool_acquire_span(unsigned int cls, struct heap *owner);
+/* ---- The slab pool (superslab.c). */
+extern hak_hidden struct hak_lock slabpool_lock;
+extern hak_hidden struct hak_lock registry_lock;
+
+/* A span of class cls from the shared pool; NULL when out of memory.  The
+ * span is initialised, owned by `owner`, and carves lazily. */
+struct span *slabpool_acquire_span(unsigned int cls, struct heap *owner);
 /* Gives an empty span back to the pool. */
-void pool_release_span(struct span *s);
+void slabpool_release_span(struct span *s);
 /* Gives an empty span to its class's span cache for the next heap that
  * needs the class (lock-free), or to the pool when the cache is full. */
-void pool_cache_span(struct span *s);
-/* Slabs held by the span caches (counted in STAT_SLABS_IN_USE). */
-uint64_t pool_span_cache_slabs(void);
-/* Fork child: forgets the span caches (the orphan scan finds their spans,
- * and those another thread was moving, as CACHED spans without owner). */
-void pool_fork_child(void);
+void slabpool_cache_span(struct span *s);
 /*
  * Calls fn for every span that holds blocks (not free, not cached), under
- * pool_lock; fn must take no lock.  For the fork child's scan.
+ * slabpool_lock; fn must take no lock.  For the fork child's scan.
  */
-void pool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg);
-/* Releases cached superslabs older than the decay time (all with force). */
-void pool_decay(uint64_t now_ms, int force);
-
+void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg);
+/* Releases cached memory older than the decay time (all with force). */
+void slabpool_decay(uint64_t now_ms, int force);
 /* Initialises span descriptors of a span taken from the pool. */
 void span_init(struct superslab *ss, unsigned int first, unsigned int cls);
+/* Puts an empty span's slabs back (slabpool_lock held). */
+void slabpool_free_locked(struct span *s, uint64_t now_ms);
+/* Gives an empty span (owner NULL, carved 0) to the pool. */
+void slabpool_free(struct span *s);
 
-extern hak_hidden struct hak_lock pool_lock;
-extern hak_hidden struct hak_lock registry_lock;
+/* ---- Span caches (span_cache.c, CONFIG_SPAN_CACHE). */
+#if IS_ENABLED(CONFIG_SPAN_CACHE)
+/* A cached span of class cls, or NULL. */
+struct span *span_cache_take(unsigned int cls);
+/* Puts empty span s in its class's cache; 0 when the cache is full. */
+int span_cache_put(struct span *s, unsigned int age);
+/* Slabs held by the span caches (counted in STAT_SLABS_IN_USE). */
+uint64_t span_cache_slabs(void);
+/* Moves every cached span to the pool (slabpool_lock held). */
+void span_cache_drain_locked(uint64_t now_ms);
+/* The decay check: spans cached since the previous one go to the pool. */
+void span_cache_decay(int force);
+/* Fork child: forgets the span caches (the orphan scan finds their spans,
+ * and those another thread was moving, as CACHED spans without owner). */
+void span_cache_fork_child(void);
+#else
+static inline struct span *span_cache_take(unsigned int cls) { (void)cls; return NULL; }
+static inline int span_cache_put(struct span *s, unsigned int age) { (void)s; (void)age; return 0; }
+static inline uint64_t span_cache_slabs(void) { return 0; }
+static inline void span_cache_drain_locked(uint64_t now_ms) { (void)now_ms; }
+static inline void span_cache_decay(int force) { (void)force; }
+static inline void span_cache_fork_child(void) { }
+#endif
+
+/* ---- The cache of empty superslabs (lru.c, CONFIG_SS_LRU); slabpool_lock. */
+#if IS_ENABLED(CONFIG_SS_LRU)
+/* Takes the most recently emptied cached superslab, or NULL. */
+struct superslab *lru_take(void);
+/* Caches empty superslab ss; 0 when the cache is full (unmap it). */
+int lru_put(struct superslab *ss, uint64_t now_ms);
+/* Cached superslabs whose pages are still committed. */
+unsigned int lru_committed(void);
+/* Decommits cached superslabs, oldest first, while over_budget() says so. */
+void lru_decommit_over_budget(int (*over_budget)(void));
+/* Decommits and unmaps cached superslabs as they age. */
+void lru_decay(uint64_t now_ms, int force);
+/* Whether any superslab is cached (relaxed peek, no lock). */
+int lru_any(void);
+#else
+static inline struct superslab *lru_take(void) { return NULL; }
+static inline int lru_put(struct superslab *ss, uint64_t now_ms) { (void)ss; (void)now_ms; return 0; }
+static inline unsigned int lru_committed(void) { return 0; }
+static inline void lru_decommit_over_budget(int (*over_budget)(void)) { (void)over_budget; }
+static inline void lru_decay(uint64_t now_ms, int force) { (void)now_ms; (void)force; }
+static inline int lru_any(void) { return 0; }
+#endif
+/* Unmaps a superslab (slabpool_lock held). */
+void ss_unmap(struct superslab *ss);
+
+/* ---- Decay (decay.c, purge.c). */
+/* Registers fn to run in every decay check (an upper layer's cache). */
+void decay_add_hook(void (*fn)(uint64_t now_ms, int force));
+/* The decay check: rate-limited to a few per decay time; force (malloc_trim)
+ * runs it now and releases everything cached. */
+void decay_run(int force);
+/* Fork child: a check another thread was running did not survive. */
+void decay_fork_child(void);
+#if IS_ENABLED(CONFIG_PURGE_THREAD)
+/* Starts the thread that runs the decay check while the program idles. */
+void decay_start_purge_thread(void);
+#else
+static inline void decay_start_purge_thread(void) { }
+#endif
 
 #endif

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tiny prewarm (CONFIG_TINY_PREWARM): a new heap takes a span for each of
- * the most used tiny classes up front.
+ * Tiny prewarm (CONFIG_TINY_PREWARM): when a thread's first tiny malloc
+ * builds its heap, the heap takes a span for each of the most used tiny
+ * classes up front.
  */
 #include <mm/tiny/tiny.h>
 
 /* Classes up to 256 B. */
 #define PREWARM_CLASSES 12
 
-void heap_prewarm(struct heap *h)
+static void tiny_prewarm(struct heap *h)
 {
 	unsigned int c;
 
@@ -17,9 +18,19 @@ void heap_prewarm(struct heap *h)
 
 		if (h->current[c] != &empty_span)
 			continue;
-		s = pool_acquire_span(c, h);
+		s = slabpool_acquire_span(c, h);
 		if (!s)
 			return;
 		heap_set_current(h, c, s);
 	}
+}
+
+void *tiny_alloc_slow(struct heap *h, size_t i)
+{
+	void *b = heap_alloc_slow_direct(h, i);
+
+	/* h was a stand-in (empty or dead): the slow path built a heap. */
+	if (unlikely(h->kind != HEAP_LIVE) && tls_heap->kind == HEAP_LIVE)
+		tiny_prewarm(tls_heap);
+	return b;
 }

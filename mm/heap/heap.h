@@ -1,29 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Thread heaps: the front of the slab engine, shared by the tiny and pool
- * tiers.
+ * The heap engine: thread heaps over the slab engine, shared by the tiny
+ * and pool tiers.  The one header the rest of the code includes.
  *
  * A heap has, per size class, a current span (never NULL: the static
  * empty_span stands in) and a list of partial spans.  malloc pops the
  * current span's free list; an empty list sends it to the noinline slow
- * path, which collects remote frees, carves fresh blocks, or moves to
- * another span (partial list, notified full spans, abandoned spans, the
- * shared pool, in that order).
+ * path (alloc.c), which collects remote frees, carves fresh blocks, or
+ * moves to another span (partial list, notified full spans, abandoned
+ * spans, the shared pool, in that order).
  *
  * A thread's heap pointer lives in initial-exec TLS and starts at
  * &empty_heap, whose current spans have no free blocks, so the first
  * malloc takes the slow path and nothing on the fast path tests for
  * initialisation.  At thread exit the heap returns its empty spans,
- * abandons spans that still hold live blocks, and the thread's pointer
- * becomes &dead_heap: later frees take the remote path and a later malloc
- * builds a new heap.
+ * abandons spans that still hold live blocks (abandon.c), and the thread's
+ * pointer becomes &dead_heap: later frees take the remote path and a later
+ * malloc builds a new heap (lifecycle.c).
  *
  * Ownership: span->owner == heap for ACTIVE spans; heap | OWNER_DETACHED
  * for FULL and NOTIFIED spans, so a free into them fails the fast path's
- * owner test and takes heap_free_remote: another thread's free pushes (and
- * notifies the owner), the owner's own free takes the span back first.
- * An ABANDONED span has owner NULL: a live heap's free into it adopts it.
- * Owners are stored with release and read with acquire.
+ * owner test and takes heap_free_remote (remote.c): another thread's free
+ * pushes (and notifies the owner), the owner's own free takes the span
+ * back first.  An ABANDONED span has owner NULL: a live heap's free into
+ * it adopts it.  Owners are stored with release and read with acquire.
  *
  * Invariants (owner-private fields, no atomics):
  *   - h->current[c] is &empty_span or an ACTIVE span of class c, and
@@ -31,11 +31,26 @@
  *   - every other ACTIVE span of h is on h->partial[c];
  *   - every FULL/NOTIFIED span of h is on h->full;
  *   - h->empty_kept == slabs of the spans on partial lists with kept_empty,
- *     at most reserve_limit * RESERVE_SLABS (4); kept spans hold blocks of
- *     at most RESERVE_MAX_BLOCK (4 KiB).
+ *     at most reserve_limit * RESERVE_SLABS; kept spans hold blocks of at
+ *     most RESERVE_MAX_BLOCK;
+ *   - for every span, used == carved - |free| and |remote| <= used
+ *     (mm/superslab/superslab.h).
  *
- * Locks: heap->notify_lock and the shared heap's lock; see the lock order
- * in mm/superslab/superslab.h.
+ * Lock order (take only in this order; none is taken on a fast path).  A
+ * layer's locks come before those of the layers below it:
+ *   1. shared_lock         the locked heap (shared.c): TINY or POOL off,
+ *                          re-entrant bootstrap allocations
+ *   2. heaps_lock          every heap, and the unused ones (lifecycle.c);
+ *                          taken alone, except by the fork handler, which
+ *                          then takes every notify_lock in list order
+ *   3. heap->notify_lock   per heap: FULL->NOTIFIED->ACTIVE changes, the
+ *                          notified list, heap teardown (remote.c)
+ *   4. abandoned_locks[i]  abandoned spans of the classes c with
+ *                          c % ABANDONED_LOCKS == i (abandon.c); at most
+ *                          one held at a time, except by the fork handler,
+ *                          which takes them in index order
+ *   then big_lock (mm/large), slabpool_lock and registry_lock
+ *   (mm/superslab).
  */
 #ifndef HAKMEM_MM_HEAP_H
 #define HAKMEM_MM_HEAP_H
@@ -45,6 +60,7 @@
 #include <lib/lock.h>
 #include <mm/internal.h>
 #include <mm/sizeclass.h>
+#include <mm/stats.h>
 #include <mm/superslab/superslab.h>
 #include <mm/valgrind.h>
 
@@ -67,23 +83,15 @@ struct trace_event {
 	uint64_t size;     /* request size; TRACE_FREE set for a free */
 };
 
-/* Entries of heap->tiny_direct: one per 16 B step of tiny request size. */
-#define TINY_DIRECT_ENTRIES (TINY_MAX_SIZE / 16 + 1)
-
 struct heap {
 	/*
-	 * tiny_direct[(n + 15) >> 4] == current[tiny_class_lut[(n + 15) >> 4]]
+	 * tiny_direct[tiny_index(n)] == current[tiny_class_lut[tiny_index(n)]]
 	 * at all times: the tiny fast path indexes it by size and skips the
 	 * class lookup (heap_set_current keeps the two in step).
 	 */
-	struct span *tiny_direct[TINY_DIRECT_ENTRIES];
+	struct span *tiny_direct[TINY_INDEX_ENTRIES];
 	struct span *current[NUM_CLASSES];
-#if IS_ENABLED(CONFIG_STATS)
-	uint64_t class_allocs[NUM_CLASSES];
-	uint64_t class_frees[NUM_CLASSES];
-	uint64_t remote_frees;
-	uint64_t foreign_frees;
-#endif
+	uint64_t stats[STAT_EVENTS];  /* CONFIG_STATS: mm/stats.h's EVENT rows */
 	struct dlist partial[NUM_CLASSES];
 	struct dlist full;
 	struct span *notified;        /* notify_lock; relaxed peek by the owner */
@@ -108,25 +116,15 @@ struct heap {
 	struct heap *free_next;       /* heaps_lock: unused heaps */
 };
 
-
-
 extern __thread struct heap *tls_heap __attribute__((tls_model("initial-exec")));
 extern hak_hidden struct heap empty_heap;
 extern hak_hidden struct span empty_span;
 
-/* Records one call in the calling thread's trace ring (CONFIG_DEBUG_TRACE). */
-static always_inline void heap_trace(void *p, size_t size, uint64_t op)
+/* Counts an EVENT statistic on heap h (CONFIG_STATS). */
+static always_inline void heap_stat_inc(struct heap *h, enum stat_id id)
 {
-#if IS_ENABLED(CONFIG_DEBUG_TRACE)
-	struct heap *h = tls_heap;
-
-	if (h->kind == HEAP_LIVE) {
-		struct trace_event *e = &h->trace[h->trace_pos++ & (TRACE_ENTRIES - 1)];
-
-		e->ptr = (uintptr_t)p;
-		e->size = size | op;
-	}
-#endif
+	if (IS_ENABLED(CONFIG_STATS))
+		h->stats[id]++;
 }
 
 /* ---- Free-list links (encoded with CONFIG_FREELIST_HARDENED). */
@@ -161,48 +159,19 @@ static always_inline void *link_next(const struct span *s, void *at)
 	return (void *)next;
 }
 
-/* ---- Debug boxes on the fast paths (compiled out unless configured). */
-#define FILL_FREE  0xdf
-#define FILL_ALLOC 0xa5
-
-/* CONFIG_DEBUG_FILL: checks a block's free fill and fills it for use /
- * fills a freed block. */
-void heap_debug_alloc(struct span *s, void *b);
-void heap_debug_free(struct span *s, void *b);
-/* CONFIG_DOUBLE_FREE_CHECK: a block handed out that was allocated. */
-cold __attribute__((noreturn)) void heap_alloc_twice(void *b);
-cold __attribute__((noreturn)) void heap_free_twice(void *p);
-
-#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
-/* The span's "block is allocated" bits (found from the descriptor's own
- * address: superslab.h, struct superslab). */
-static always_inline uint64_t *span_alloc_bits(const struct span *s)
-{
-	return ss_of((uintptr_t)s)->alloc_bits[((uintptr_t)s & SS_MASK) / sizeof(struct span)];
-}
-#endif
+/* The debug boxes' inline parts and stubs. */
+#include <mm/heap/debug.h>
 
 /*
  * Owner: block b, popped from s, is handed out.  CONFIG_DOUBLE_FREE_CHECK
  * sets its bit (atomically: remote frees clear bits of the same words),
  * and a bit already set means the free list was corrupted.
  */
-static always_inline void heap_account_alloc(struct heap *h, struct span *s,
-					      unsigned int cls, void *b)
+static always_inline void heap_account_alloc(struct heap *h, struct span *s, void *b)
 {
-#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
-	uint64_t q = span_block_quotient(s, (uintptr_t)b);
-
-	if (unlikely(q >= s->carved))
-		heap_corrupt(s, b);
-	if (unlikely(test_and_set_bit_atomic(span_alloc_bits(s), q)))
-		heap_alloc_twice(b);
-#endif
-	if (IS_ENABLED(CONFIG_DEBUG_FILL))
-		heap_debug_alloc(s, b);
-#if IS_ENABLED(CONFIG_STATS)
-	h->class_allocs[cls]++;
-#endif
+	double_free_mark_alloc(s, b);
+	fill_check_alloc(s, b);
+	heap_stat_inc(h, STAT_ALLOCS);
 }
 
 /* ---- Fast paths. */
@@ -243,7 +212,7 @@ static always_inline void *heap_pop(struct heap *h, struct span *s)
 		s->free = *(void **)b;
 	}
 	s->used++;
-	heap_account_alloc(h, s, s->cls, b);
+	heap_account_alloc(h, s, b);
 	return b;
 }
 
@@ -278,13 +247,8 @@ static always_inline void heap_free_block(struct span *s, void *p)
 	struct heap *h = tls_heap;
 
 	if (likely(load_relaxed_foldable(&s->owner) == h)) {
-#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
-		if (unlikely(!test_and_clear_bit_atomic(span_alloc_bits(s),
-							span_block_quotient(s, (uintptr_t)p))))
-			heap_free_twice(p);
-#endif
-		if (IS_ENABLED(CONFIG_DEBUG_FILL))
-			heap_debug_free(s, p);
+		double_free_mark_free(s, p);
+		fill_free(s, p);
 		/* Without the bitmap, catch at least the block freed last. */
 		if (!IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) && unlikely(p == s->free)) {
 			heap_double_free(p);
@@ -292,9 +256,7 @@ static always_inline void heap_free_block(struct span *s, void *p)
 		}
 		*(void **)p = link_encode(s, p, s->free);
 		s->free = p;
-#if IS_ENABLED(CONFIG_STATS)
-		h->class_frees[s->cls]++;
-#endif
+		heap_stat_inc(h, STAT_FREES);
 		if (unlikely(--s->used == 0))
 			heap_free_local_slow(h, s);
 		return;
@@ -302,37 +264,51 @@ static always_inline void heap_free_block(struct span *s, void *p)
 	heap_free_remote(s, p);
 }
 
-/* ---- Slow-path services. */
-/* Sets up the heaps' shared state (hak_init, once). */
-void heaps_init(void);
+/* ---- Process and thread lifecycle (lifecycle.c). */
+extern hak_hidden int hak_init_state;   /* enum hak_init_state */
+enum hak_init_state { INIT_NOT_STARTED, INIT_RUNNING, INIT_DONE, INIT_FAILED };
+/*
+ * Brings up everything under the tier fronts: the OS layer, the options,
+ * the registry, the heaps' shared state and the thread-exit key.  Lazy,
+ * thread-safe and allocation-free; an errno value when it cannot run.
+ */
+int hak_init_slow(void);
+static always_inline int hak_init(void)
+{
+	if (likely(atomic_load_acquire(&hak_init_state) == INIT_DONE))
+		return 0;
+	return hak_init_slow();
+}
+/* Called for every new thread heap, once set up (a tier's hook, at init:
+ * mm/tiny's prewarm). */
+void heap_set_create_hook(void (*fn)(struct heap *h));
 /* Allocation through the locked shared heap (TINY/POOL off, bootstrap). */
 void *shared_heap_alloc(unsigned int cls);
-/* Tears down the calling thread's heap (pthread key destructor). */
-void heap_thread_exit(void *heap);
-/* Runs decay and reclaim when due (force: now, everything). */
-void heap_maintenance(int force);
-/* CONFIG_PURGE_THREAD: starts the thread that runs maintenance when the
- * program is idle. */
-void heap_start_purge_thread(void);
-uint64_t heap_random(void);
-void heap_prewarm(struct heap *h);
-/*
- * CONFIG_DEBUG_ASSERT: checks a span's invariants (used <= carved <=
- * capacity, its class); with CONFIG_DEBUG_INTEGRITY also walks its free
- * list and checks used == carved - |free|.  Aborts when one fails.
- */
-void span_check(const struct span *s);
-/* Sums live heaps' counters into out (stats_snapshot). */
-void heaps_collect_stats(int64_t *allocs, int64_t *frees, int64_t *remote, int64_t *foreign);
-/* Counts a remote or foreign free on the calling thread. */
-void heap_count_foreign(void);
-
-/* Gives the calling thread's empty-span reserve back to the pool. */
+/* Gives the calling thread's empty-span reserve back to the pool and
+ * releases spans emptied by remote frees (malloc_trim). */
 void heap_trim_thread(void);
-void heaps_print_lock_stats(void (*print)(const struct hak_lock *));
-
 void heaps_fork_prepare(void);
 void heaps_fork_parent(void);
 void heaps_fork_child(void);
+
+/* ---- Statistics (stats.c, CONFIG_STATS; lock_stats.c, CONFIG_LOCK_STATS). */
+/* Calls fn for each lock the heap engine owns (the abandoned ones summed). */
+void heaps_for_each_lock(void (*fn)(const struct hak_lock *));
+#if IS_ENABLED(CONFIG_STATS)
+/* Adds the live heaps' EVENT counters to out. */
+void heaps_add_live_stats(int64_t out[STAT_COUNT]);
+#else
+static inline void heaps_add_live_stats(int64_t out[STAT_COUNT]) { (void)out; }
+#endif
+
+/* Every statistics counter: the global ones and the live heaps' events. */
+static inline void stats_snapshot(int64_t out[STAT_COUNT])
+{
+	unsigned int i;
+
+	for (i = 0; i < STAT_COUNT; i++)
+		out[i] = atomic_load_relaxed(&stat_global[i]);
+	heaps_add_live_stats(out);
+}
 
 #endif

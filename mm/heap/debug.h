@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The heap engine's debug and hardening boxes: their inline fast-path
+ * parts, and stubs when a box is off, so callers hold no #ifdef.  Each box
+ * with out-of-line code has its own file: span_check.c (DEBUG_ASSERT),
+ * integrity.c (DEBUG_INTEGRITY), fill.c (DEBUG_FILL), double_free.c
+ * (DOUBLE_FREE_CHECK).  The trace ring (DEBUG_TRACE) is inline only.
+ * Included by mm/heap/heap.h, after struct heap.
+ */
+#ifndef HAKMEM_MM_HEAP_DEBUG_H
+#define HAKMEM_MM_HEAP_DEBUG_H
+
+/* ---- Pointer-trace ring (CONFIG_DEBUG_TRACE). */
+/* Records one call in the calling thread's trace ring. */
+static always_inline void heap_trace(void *p, size_t size, uint64_t op)
+{
+#if IS_ENABLED(CONFIG_DEBUG_TRACE)
+	struct heap *h = tls_heap;
+
+	if (h->kind == HEAP_LIVE) {
+		struct trace_event *e = &h->trace[h->trace_pos++ & (TRACE_ENTRIES - 1)];
+
+		e->ptr = (uintptr_t)p;
+		e->size = size | op;
+	}
+#endif
+}
+
+/* ---- Span invariants (CONFIG_DEBUG_ASSERT, CONFIG_DEBUG_INTEGRITY). */
+#if IS_ENABLED(CONFIG_DEBUG_ASSERT)
+/*
+ * Checks a span's invariants (used <= carved <= capacity, its class);
+ * with CONFIG_DEBUG_INTEGRITY also walks its free list.  Aborts when one
+ * fails.
+ */
+void span_check(const struct span *s);
+#else
+static inline void span_check(const struct span *s) { (void)s; }
+#endif
+#if IS_ENABLED(CONFIG_DEBUG_INTEGRITY)
+/* Walks s's free list and checks used == carved - |free|. */
+void span_check_free_list(const struct span *s);
+#else
+static inline void span_check_free_list(const struct span *s) { (void)s; }
+#endif
+
+/* ---- Fill patterns (CONFIG_DEBUG_FILL). */
+#define FILL_FREE  0xdf
+#define FILL_ALLOC 0xa5
+#if IS_ENABLED(CONFIG_DEBUG_FILL)
+/* Checks a block's free fill and fills it for use. */
+void fill_check_alloc(struct span *s, void *b);
+/* Fills a freed block. */
+void fill_free(struct span *s, void *b);
+/* Fills a free block that is not on a list yet (carve, collect). */
+static inline void fill_free_raw(void *b, size_t size) { memset(b, FILL_FREE, size); }
+#else
+static always_inline void fill_check_alloc(struct span *s, void *b) { (void)s; (void)b; }
+static always_inline void fill_free(struct span *s, void *b) { (void)s; (void)b; }
+static inline void fill_free_raw(void *b, size_t size) { (void)b; (void)size; }
+#endif
+
+/* ---- Double-free bitmap (CONFIG_DOUBLE_FREE_CHECK). */
+#if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
+cold __attribute__((noreturn)) void double_free_alloc_twice(void *b);
+cold __attribute__((noreturn)) void double_free_free_twice(void *p);
+/* A remote free marks block p free; aborts if it already is. */
+void double_free_mark_remote(struct span *s, void *p);
+
+/* The span's "block is allocated" bits (found from the descriptor's own
+ * address: superslab.h, struct superslab). */
+static always_inline uint64_t *span_alloc_bits(const struct span *s)
+{
+	return ss_of((uintptr_t)s)->alloc_bits[((uintptr_t)s & SS_MASK) / sizeof(struct span)];
+}
+
+/* Block b is handed out: sets its bit; a bit already set means the free
+ * list was corrupted. */
+static always_inline void double_free_mark_alloc(struct span *s, void *b)
+{
+	uint64_t q = span_block_quotient(s, (uintptr_t)b);
+
+	if (unlikely(q >= s->carved))
+		heap_corrupt(s, b);
+	if (unlikely(test_and_set_bit_atomic(span_alloc_bits(s), q)))
+		double_free_alloc_twice(b);
+}
+
+/* The owner frees p: clears its bit; a bit already clear is a double free. */
+static always_inline void double_free_mark_free(struct span *s, void *p)
+{
+	if (unlikely(!test_and_clear_bit_atomic(span_alloc_bits(s),
+						span_block_quotient(s, (uintptr_t)p))))
+		double_free_free_twice(p);
+}
+#else
+static always_inline void double_free_mark_alloc(struct span *s, void *b) { (void)s; (void)b; }
+static always_inline void double_free_mark_free(struct span *s, void *p) { (void)s; (void)p; }
+static inline void double_free_mark_remote(struct span *s, void *p) { (void)s; (void)p; }
+#endif
+
+#endif

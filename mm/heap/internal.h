@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The heap engine's private interface, shared by its files:
+ *   alloc.c      the allocation slow path: collect, carve, switch spans,
+ *                the empty reserve
+ *   remote.c     remote frees, the notification of detached spans
+ *   abandon.c    abandoned spans: abandonment, adoption, reclaim
+ *   lifecycle.c  process init, thread heaps' creation and teardown, fork
+ *   shared.c     the locked shared heap
+ *   stats.c      CONFIG_STATS; adaptive.c CONFIG_ADAPTIVE; the debug boxes
+ *                (mm/heap/debug.h)
+ * Invariants and the lock order are in mm/heap/heap.h.
+ */
+#ifndef HAKMEM_MM_HEAP_INTERNAL_H
+#define HAKMEM_MM_HEAP_INTERNAL_H
+
+#include <mm/heap/heap.h>
+
+/* Slabs of empty reserve per unit of HAKMEM_HEAP_RESERVE. */
+#define RESERVE_SLABS 4
+/* The reserve keeps spans of blocks up to this size only. */
+#define RESERVE_MAX_BLOCK 4096u
+/* Carve at most this many bytes' worth of blocks per slow-path trip. */
+#define CARVE_BYTES 4096u
+/* Slow paths (and shared-heap calls) between two periodic checks. */
+#define MAINTENANCE_EVERY 64u
+
+/* A static heap of kind k: its current spans are all empty_span. */
+#define HEAP_STATIC_INIT(k) { .current = { [0 ... NUM_CLASSES - 1] = &empty_span }, \
+	.tiny_direct = { [0 ... TINY_INDEX_ENTRIES - 1] = &empty_span }, \
+	.kind = (k), .notify_lock = HAK_LOCK_INIT("heap-notify") }
+
+extern hak_hidden struct heap shared_heap;
+extern hak_hidden struct hak_lock shared_lock;
+extern hak_hidden int shared_ready;
+extern hak_hidden struct hak_lock heaps_lock;
+extern hak_hidden struct heap *all_heaps;    /* heaps_lock */
+
+/*
+ * The owner is published with release stores after its heap (and its
+ * notify_lock) is set up; a remote freer reads it with acquire before it
+ * takes that lock.
+ */
+static inline struct heap *owner_heap(const struct span *s)
+{
+	return (struct heap *)((uintptr_t)atomic_load_acquire(&s->owner) & ~OWNER_DETACHED);
+}
+
+/*
+ * True when every block the span has handed out sits on its remote list
+ * (or none is out): nothing more can be freed into it, and it can go back
+ * to the pool whole, lists and all, without walking them.
+ */
+static inline int span_all_remote(const struct span *s)
+{
+	return s->used == remote_count(atomic_load_acquire(&s->remote));
+}
+
+/* s->free, checked: the fast pop leaves the link it read there unchecked
+ * (heap_pop), so the slow paths check it before reading through it. */
+void *heap_free_head(const struct span *s);
+/* Sets every class's current span to empty_span and empties the lists. */
+void heap_init_lists(struct heap *h);
+/* Moves the span's remote frees onto its free list; returns the count. */
+uint32_t span_collect(struct span *s);
+/* Makes s an ACTIVE span of h, on h's partial list (tail with at_tail). */
+void span_attach_partial(struct heap *h, struct span *s, int at_tail);
+/* Clears s's DETACHED remote flag (a CAS loop: remote freers push). */
+void span_clear_detached(struct span *s);
+/*
+ * Gives s back to the pool, unlinked from its list, if every block it
+ * handed out came back through its remote list; 1 when it did.
+ */
+int span_release_if_all_remote(struct span *s);
+/* The same for every span on `list`; returns how many went back. */
+unsigned int spans_release_all_remote(struct dlist *list);
+
+/* remote.c */
+/* Owner: takes the notified spans back onto their partial lists. */
+void heap_drain_notified(struct heap *h);
+/* Owner: detaches the exhausted current span (FULL); -1 if remote frees
+ * arrived meanwhile. */
+int span_detach(struct heap *h, struct span *s);
+/* Owner: releases the partial spans emptied by remote frees. */
+void heap_sweep_remote(struct heap *h);
+
+/* abandon.c */
+#define ABANDONED_LOCKS 8
+struct abandoned_lock {
+	struct hak_lock lock;
+} cacheline_aligned;
+extern hak_hidden struct abandoned_lock abandoned_locks[ABANDONED_LOCKS];
+
+void abandoned_init(void);
+/* A span of class cls that a dead thread left, adopted by h; or NULL. */
+struct span *abandoned_adopt(struct heap *h, unsigned int cls);
+/* h adopts s if it is still ABANDONED (a free into it); 1 when it did. */
+int abandoned_adopt_span(struct heap *h, struct span *s);
+/* Abandons every span on `spans` (linked by their link). */
+void abandon_spans(struct dlist *spans);
+/* Releases abandoned spans whose blocks all came back. */
+void abandoned_reclaim(void);
+void abandoned_fork_prepare(void);
+void abandoned_fork_parent(void);
+
+/* lifecycle.c */
+/* Builds the calling thread's heap; NULL when out of memory. */
+struct heap *heap_create_for_thread(void);
+
+/* shared.c */
+/* Collects the shared heap's remote frees and releases its empty spans. */
+void shared_heap_trim(void);
+
+/* stats.c */
+#if IS_ENABLED(CONFIG_STATS)
+/* Adds a dying heap's counters to the global ones and zeroes them. */
+void heap_merge_stats(struct heap *h);
+#else
+static inline void heap_merge_stats(struct heap *h) { (void)h; }
+#endif
+
+/* adaptive.c */
+#if IS_ENABLED(CONFIG_ADAPTIVE)
+/* A span just went back to the pool: grows the reserve of a heap whose
+ * released spans keep being taken again soon. */
+void heap_reserve_adapt(struct heap *h);
+#else
+static inline void heap_reserve_adapt(struct heap *h) { (void)h; }
+#endif
+
+#endif

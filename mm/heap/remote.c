@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Remote frees and the notification of detached spans.  A free by a thread
+ * that does not own the span is one CAS push onto span->remote; a free into
+ * a FULL span also queues the span on its owner's notified list, under the
+ * owner's notify_lock, so the owner finds it again.  See mm/heap/heap.h and
+ * mm/superslab/superslab.h (the remote word).
+ */
+#include <mm/heap/internal.h>
+#include <mm/options.h>
+
+/* Under the owner's notify_lock: push p onto a FULL span and queue it. */
+static int notify_and_push(struct span *s, void *p)
+{
+	struct heap *h = owner_heap(s);
+	int done = 0;
+
+	if (!h)
+		return 0;
+	hak_lock(&h->notify_lock);
+	if (owner_heap(s) == h && atomic_load_relaxed(&s->state) == SPAN_FULL) {
+		uintptr_t old = atomic_load_acquire(&s->remote);
+
+		/* The owner may clear DETACHED meanwhile (it freed into the
+		 * span itself): then this is a plain push after all. */
+		while (old & SPAN_REMOTE_DETACHED) {
+			*(void **)p = link_encode(s, p, remote_list(old));
+			if (atomic_cas_release(&s->remote, &old,
+					       remote_pushed(old, p) & ~SPAN_REMOTE_DETACHED)) {
+				atomic_store_relaxed(&s->state, SPAN_NOTIFIED);
+				s->notify_next = h->notified;
+				atomic_store_relaxed(&h->notified, s);
+				done = 1;
+				break;
+			}
+		}
+	}
+	hak_unlock(&h->notify_lock);
+	return done;
+}
+
+/*
+ * Owner: a free into one of its own FULL or NOTIFIED spans.  Takes the span
+ * back (ACTIVE, on its partial list) so that this free, and the ones after
+ * it, stay local.
+ */
+static void span_reattach(struct heap *h, struct span *s)
+{
+	hak_lock(&h->notify_lock);
+	if (atomic_load_relaxed(&s->state) == SPAN_FULL) {
+		span_clear_detached(s);
+	} else if (atomic_load_relaxed(&s->state) == SPAN_NOTIFIED) {
+		struct span **pp = &h->notified;
+
+		while (*pp && *pp != s)
+			pp = &(*pp)->notify_next;
+		if (*pp)
+			atomic_store_relaxed(pp, s->notify_next);
+		s->notify_next = NULL;
+	}
+	span_attach_partial(h, s, 1);
+	hak_unlock(&h->notify_lock);
+}
+
+/*
+ * Owner, no lock: takes back its own FULL span by clearing DETACHED.  If a
+ * remote freer cleared it first (the span is being notified), returns 0
+ * and span_reattach does it under the lock.
+ */
+static int span_reattach_fast(struct heap *h, struct span *s)
+{
+	uintptr_t r;
+
+	if (atomic_load_relaxed(&s->state) != SPAN_FULL)
+		return 0;
+	r = atomic_load_relaxed(&s->remote);
+	while (r & SPAN_REMOTE_DETACHED) {
+		if (atomic_cas_acq_rel(&s->remote, &r, r & ~SPAN_REMOTE_DETACHED)) {
+			span_attach_partial(h, s, 1);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The owner's free into one of its FULL or NOTIFIED spans. */
+static noinline void heap_free_own_detached(struct heap *h, struct span *s, void *p)
+{
+	if (!span_reattach_fast(h, s))
+		span_reattach(h, s);
+	heap_free_block(s, p);
+}
+
+/* A remote free into a span that may be DETACHED: notify its owner. */
+static noinline void heap_free_remote_detached(struct span *s, void *p)
+{
+	uintptr_t old = atomic_load_relaxed(&s->remote);
+
+	for (;;) {
+		if (old & SPAN_REMOTE_DETACHED) {
+			if (notify_and_push(s, p))
+				return;
+			old = atomic_load_relaxed(&s->remote);
+			if (old & SPAN_REMOTE_DETACHED)
+				continue;
+		}
+		*(void **)p = link_encode(s, p, remote_list(old));
+		if (atomic_cas_release(&s->remote, &old, remote_pushed(old, p)))
+			return;
+	}
+}
+
+/* Counts a remote free, and marks the block free in the debug bitmap. */
+static always_inline void heap_account_remote_free(struct heap *me, struct span *s, void *p)
+{
+	double_free_mark_remote(s, p);
+	if (!IS_ENABLED(CONFIG_STATS))
+		return;
+	if (me->kind == HEAP_LIVE) {
+		heap_stat_inc(me, STAT_REMOTE_FREES);
+		heap_stat_inc(me, STAT_FREES);
+	} else {
+		stat_global_add(STAT_REMOTE_FREES, 1);
+		stat_global_add(STAT_FREES, 1);
+	}
+}
+
+/*
+ * A free into a span with no owner.  A live heap adopts the span if it is
+ * still ABANDONED, so that this and later frees into it are local and its
+ * blocks are reused while still in this thread's cache.  Otherwise (no
+ * live heap, or another thread adopted it first) a plain remote push.
+ */
+static noinline void heap_free_ownerless(struct heap *h, struct span *s, void *p)
+{
+	if (h->kind != HEAP_LIVE || !abandoned_adopt_span(h, s)) {
+		heap_account_remote_free(h, s, p);
+		heap_free_remote_detached(s, p);
+		return;
+	}
+	/* Take what others freed while it was abandoned, so that the span
+	 * empties (and is released) when its last live block comes back. */
+	span_collect(s);
+	span_check(s);
+	dlist_add(&h->partial[s->cls], &s->link);
+	heap_free_block(s, p);
+}
+
+/*
+ * A free by a thread that does not own the span (or of an owner's FULL
+ * span): one CAS push onto the remote list.  The other cases are kept out
+ * of line so that this one needs no stack frame.
+ */
+void heap_free_remote(struct span *s, void *p)
+{
+	struct heap *me = tls_heap;
+	struct heap *owner = owner_heap(s);
+	uintptr_t old;
+
+	if (unlikely(owner == me && me->kind == HEAP_LIVE)) {
+		heap_free_own_detached(me, s, p);
+		return;
+	}
+	if (unlikely(!owner)) {
+		heap_free_ownerless(me, s, p);
+		return;
+	}
+	heap_account_remote_free(me, s, p);
+	old = atomic_load_relaxed(&s->remote);
+	do {
+		if (unlikely(old & SPAN_REMOTE_DETACHED)) {
+			heap_free_remote_detached(s, p);
+			return;
+		}
+		*(void **)p = link_encode(s, p, remote_list(old));
+	} while (!atomic_cas_release(&s->remote, &old, remote_pushed(old, p)));
+}
+
+void heap_drain_notified(struct heap *h)
+{
+	struct span *s;
+
+	if (!atomic_load_relaxed(&h->notified))
+		return;
+	hak_lock(&h->notify_lock);
+	s = h->notified;
+	atomic_store_relaxed(&h->notified, (struct span *)NULL);
+	while (s) {
+		struct span *next = s->notify_next;
+
+		s->notify_next = NULL;
+		span_attach_partial(h, s, 1);
+		s = next;
+	}
+	hak_unlock(&h->notify_lock);
+}
+
+int span_detach(struct heap *h, struct span *s)
+{
+	uintptr_t expect = 0;
+
+	/* FULL is published before the DETACHED bit (the CAS releases it): a
+	 * remote freer that sees the bit finds the span FULL under the lock.
+	 * No lock is needed here. */
+	atomic_store_relaxed(&s->state, SPAN_FULL);
+	atomic_store_release(&s->owner, (struct heap *)((uintptr_t)h | OWNER_DETACHED));
+	if (!atomic_cas_acq_rel(&s->remote, &expect, SPAN_REMOTE_DETACHED)) {
+		atomic_store_relaxed(&s->state, SPAN_ACTIVE);
+		atomic_store_release(&s->owner, h);
+		return -1;
+	}
+	dlist_add(&h->full, &s->link);
+	return 0;
+}
+
+/*
+ * Nothing else collects the partial spans whose every block in use came
+ * back through the remote list while the owner allocates no more of their
+ * class (a span it adopted by freeing into it, or one whose blocks other
+ * threads free).
+ */
+void heap_sweep_remote(struct heap *h)
+{
+	unsigned int c;
+
+	heap_drain_notified(h);
+	for (c = 0; c < NUM_CLASSES; c++) {
+		struct dlist *pos = h->partial[c].next;
+
+		while (pos != &h->partial[c]) {
+			struct span *s = dlist_entry(pos, struct span, link);
+
+			pos = pos->next;
+			if (s->used && span_all_remote(s)) {
+				span_collect(s);
+				heap_free_local_slow(h, s);
+			}
+		}
+	}
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shared heap: one heap under shared_lock (rank 1 in the lock order of
+ * mm/heap/heap.h), for the tiers that are turned off (TINY, POOL) and for
+ * allocations re-entered while a thread builds its own heap.  It keeps no
+ * empty reserve, and sees every free as a remote one: shared_heap_trim
+ * collects them.
+ */
+#include <errno.h>
+
+#include <mm/heap/internal.h>
+
+struct heap shared_heap = HEAP_STATIC_INIT(HEAP_SHARED);
+struct hak_lock shared_lock = HAK_LOCK_INIT("shared-heap");
+int shared_ready;
+static uint64_t shared_calls;    /* shared_lock */
+
+void *shared_heap_alloc(unsigned int cls)
+{
+	uint64_t calls;
+	void *p;
+
+	if (hak_init() != 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	hak_lock(&shared_lock);
+	if (!shared_ready) {
+		heap_init_lists(&shared_heap);
+		shared_heap.reserve_limit = 0;
+		atomic_store_release(&shared_ready, 1);
+	}
+	p = heap_alloc(&shared_heap, cls);
+	calls = ++shared_calls;
+	hak_unlock(&shared_lock);
+	/* Every call here is a locked call: check the decay now and then. */
+	if (calls % MAINTENANCE_EVERY == 0)
+		decay_run(0);
+	return p;
+}
+
+/* Skipped when the lock is busy (or held by this thread, inside the shared
+ * heap's own slow path). */
+void shared_heap_trim(void)
+{
+	unsigned int c;
+
+	if (!atomic_load_acquire(&shared_ready) || !hak_trylock(&shared_lock))
+		return;
+	heap_drain_notified(&shared_heap);
+	for (c = 0; c < NUM_CLASSES; c++) {
+		struct span *cur = shared_heap.current[c];
+
+		spans_release_all_remote(&shared_heap.partial[c]);
+		if (cur != &empty_span && span_release_if_all_remote(cur))
+			heap_set_current(&shared_heap, c, &empty_span);
+	}
+	hak_unlock(&shared_lock);
+}
