@@ -350,7 +350,7 @@ PHONY += clean mrproper help
 clean:
 	$(Q)find $(objtree) \( -name '*.o' -o -name '*.d' -o -name '.*.cmd' \) \
 		-not -path '*/.git/*' -delete
-	$(Q)rm -rf $(objtree)/tests/test-* $(LIB_SO) $(LIB_A) $(HAKMEM_PC)
+	$(Q)rm -f $(test-bins) $(LIB_SO) $(LIB_A) $(HAKMEM_PC)
 
 mrproper: clean
 	$(Q)rm -rf $(objtree)/.config $(objtree)/.config.old $(objtree)/include/generated \
