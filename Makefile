@@ -2,7 +2,7 @@
 #
 # hakmem top-level Makefile, Kbuild style.
 #
-#   make [O=dir] [ARCH=x86_64|aarch64] [CROSS_COMPILE=prefix] [V=1] <target>
+#   make [-s] [O=dir] [ARCH=x86_64|aarch64] [CROSS_COMPILE=prefix] [V=1] <target>
 #
 # `make help` lists the targets.
 
@@ -17,13 +17,19 @@ MAKEFLAGS += -rR --no-print-directory
 .DELETE_ON_ERROR:
 
 # ---------------------------------------------------------------------------
-# Verbosity: quiet one-line output by default, full commands with V=1.
+# Verbosity: quiet one-line output by default, full commands with V=1,
+# nothing but errors with make -s (make 4 keeps the one-letter options in
+# the first word of MAKEFLAGS; the '-' keeps a long option out of it).
 ifeq ($(V),1)
   Q :=
   quiet :=
 else
   Q := @
   quiet := quiet_
+endif
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+  Q := @
+  quiet := silent_
 endif
 
 # ---------------------------------------------------------------------------
@@ -98,66 +104,87 @@ all:
 
 # ---------------------------------------------------------------------------
 # Kconfig, through Debian's python3-kconfiglib (which installs no commands).
+# Each config target prints one GEN line, like a compile (see cmd below).
 KCONFIG := $(srctree)/Kconfig
 KCONF_ENV := srctree=$(srctree) SRCARCH=$(SRCARCH) KCONFIG_CONFIG=$(KCONFIG_CONFIG)
 KCONF_TOOL := $(srctree)/scripts/kconfig.py
-
-quiet_cmd_kconfig = GEN     $(KCONFIG_CONFIG)
+KCONF = $(KCONF_ENV) $(PYTHON) $(KCONF_TOOL)
 
 PHONY += defconfig menuconfig olddefconfig savedefconfig allnoconfig \
 	allyesconfig randconfig checkdefconfig
-defconfig: $(if $(filter aarch64,$(ARCH)),aarch64_release_defconfig,release_defconfig)
+release-defconfig := $(if $(filter aarch64,$(ARCH)),aarch64_release_defconfig,release_defconfig)
+defconfig: $(release-defconfig)
+
+quiet_cmd_defconfig = GEN     .config from $@ ($(ARCH))
+      cmd_defconfig = $(KCONF) load $(srctree)/defconfigs/$@
 
 %_defconfig: FORCE
 	@test -f $(srctree)/defconfigs/$@ || { echo "no such defconfig: $@" >&2; exit 1; }
-	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) load $(srctree)/defconfigs/$@
-	@echo "  GEN     .config from $@ ($(ARCH))"
+	$(call cmd,defconfig)
 
 menuconfig:
 	$(Q)cd $(objtree) && $(KCONF_ENV) $(PYTHON) -m menuconfig $(KCONFIG)
 
+quiet_cmd_olddefconfig = GEN     .config (olddefconfig, $(ARCH))
+      cmd_olddefconfig = $(KCONF) olddefconfig
+
 olddefconfig:
-	$(Q)$(KCONF_ENV) $(PYTHON) -m olddefconfig $(KCONFIG)
+	$(call cmd,olddefconfig)
+
+quiet_cmd_savedefconfig = GEN     $(objtree)/defconfig
+      cmd_savedefconfig = $(KCONF) savedefconfig $(objtree)/defconfig
 
 savedefconfig:
-	$(Q)$(KCONF_ENV) $(PYTHON) -m savedefconfig --kconfig $(KCONFIG) --out $(objtree)/defconfig
-	@echo "  GEN     $(objtree)/defconfig"
+	$(call cmd,savedefconfig)
+
+quiet_cmd_allconfig = GEN     .config ($@, $(ARCH))
+      cmd_allconfig = $(KCONF) $@
 
 allnoconfig allyesconfig:
-	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) $@
-	@echo "  GEN     .config ($@, $(ARCH))"
+	$(call cmd,allconfig)
+
+# SEED=n reproduces a randconfig; without it make picks one and shows it.
+ifneq ($(filter randconfig,$(MAKECMDGOALS)),)
+  override SEED := $(or $(SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
+endif
+quiet_cmd_randconfig = GEN     .config (randconfig, SEED=$(SEED), $(ARCH))
+      cmd_randconfig = $(KCONF) randconfig $(SEED)
 
 randconfig:
-	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) randconfig $(SEED)
+	$(call cmd,randconfig)
 
 checkdefconfig:
 	$(Q)$(PYTHON) $(KCONF_TOOL) checkdefconfig $(srctree)/defconfigs
 
-# A build with no .config starts from the host's release defconfig.
+# A build with no .config starts from the architecture's release defconfig.
+quiet_cmd_bootconfig = GEN     .config from $(release-defconfig) ($(ARCH), there was no .config)
+      cmd_bootconfig = $(KCONF) load $(srctree)/defconfigs/$(release-defconfig)
+
 $(KCONFIG_CONFIG):
-	@echo "  GEN     .config (no .config: using the $(ARCH) release defconfig)"
-	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) load \
-		$(srctree)/defconfigs/$(if $(filter aarch64,$(ARCH)),aarch64_release_defconfig,release_defconfig)
+	$(call cmd,bootconfig)
 
 # autoconf.h and auto.conf are regenerated only when .config changes
 # (kconfiglib also leaves a file alone when its contents do not change).
 AUTOCONF := $(objtree)/include/generated/autoconf.h
 AUTOCONF_MK := $(objtree)/include/config/auto.conf
+
+quiet_cmd_syncconfig = SYNC    include/config/auto.conf
+      cmd_syncconfig = mkdir -p $(dir $(AUTOCONF)) $(dir $(AUTOCONF_MK)); \
+	$(KCONF_ENV) $(PYTHON) -m genconfig --header-path $(AUTOCONF) \
+		--config-out $(AUTOCONF_MK) $(KCONFIG); touch $@
+
 $(AUTOCONF_MK): $(KCONFIG_CONFIG) $(shell find $(srctree) -name 'Kconfig*' -not -path '*/build/*')
-	@mkdir -p $(dir $(AUTOCONF)) $(dir $(AUTOCONF_MK))
-	@echo "  SYNC    include/config/auto.conf"
-	$(Q)$(KCONF_ENV) $(PYTHON) -m genconfig --header-path $(AUTOCONF) \
-		--config-out $(AUTOCONF_MK) $(KCONFIG)
-	@touch $(AUTOCONF_MK)
+	$(call cmd,syncconfig)
 $(AUTOCONF): $(AUTOCONF_MK)
 
 # The size-class table follows the slab geometry of the config.
 CLASSES_H := $(objtree)/include/generated/classes.h
+quiet_cmd_classes = GEN     include/generated/classes.h
+      cmd_classes = $(PYTHON) $(srctree)/scripts/gen-classes.py $(CONFIG_SUPERSLAB_SHIFT) \
+	$(CONFIG_SLAB_SHIFT) header $@; touch $@
+
 $(CLASSES_H): $(AUTOCONF_MK) $(srctree)/scripts/gen-classes.py
-	@echo "  GEN     include/generated/classes.h"
-	$(Q)$(PYTHON) $(srctree)/scripts/gen-classes.py $(CONFIG_SUPERSLAB_SHIFT) \
-		$(CONFIG_SLAB_SHIFT) header $@
-	@touch $@
+	$(call cmd,classes)
 
 ifneq ($(need-config),)
 -include $(AUTOCONF_MK)

@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Config tools that Debian's python3-kconfiglib does not ship as modules.
+"""Config tools that Debian's python3-kconfiglib does not ship as modules,
+and quiet ones for those it does: they print only warnings and errors (the
+Makefile prints the status line).
 
 Run through the Makefile, which sets srctree, SRCARCH and KCONFIG_CONFIG:
 
   kconfig.py load FILE          load a defconfig, write .config
+  kconfig.py olddefconfig       update .config, new options at their defaults
+  kconfig.py savedefconfig OUT  write a minimal defconfig to OUT
   kconfig.py allnoconfig        every visible option off
   kconfig.py allyesconfig       every visible option on
-  kconfig.py randconfig [SEED]  a random valid config; prints the seed
+  kconfig.py randconfig [SEED]  a random valid config; prints the seed it
+                                picks when none is given
   kconfig.py checkdefconfig DIR every defconfig loads with no line dropped,
                                 for every architecture it applies to
 """
@@ -48,6 +53,19 @@ def cmd_load(path):
     write(kconf)
 
 
+def cmd_olddefconfig():
+    kconf = kconfig_for()
+    if os.path.exists(out_path()):
+        kconf.load_config(out_path())
+    kconf.write_config(out_path())
+
+
+def cmd_savedefconfig(out):
+    kconf = kconfig_for()
+    kconf.load_config(out_path())
+    kconf.write_min_config(out)
+
+
 def cmd_all(value):
     kconf = kconfig_for()
     kconf.warn = False
@@ -62,7 +80,8 @@ def cmd_all(value):
 
 
 def cmd_randconfig(seed=None):
-    if seed is None or seed == "":
+    picked = seed is None or seed == ""
+    if picked:
         seed = random.SystemRandom().randrange(1 << 31)
     seed = int(seed)
     rng = random.Random(seed)
@@ -83,7 +102,8 @@ def cmd_randconfig(seed=None):
             rng.choice(syms).set_value(2)
     kconf.warn = True
     write(kconf)
-    print("randconfig: seed %d" % seed)
+    if picked:
+        print("randconfig: seed %d" % seed)
 
 
 def parse_defconfig(path):
@@ -153,6 +173,10 @@ def main(argv):
     cmd = argv[1]
     if cmd == "load" and len(argv) == 3:
         cmd_load(argv[2])
+    elif cmd == "olddefconfig" and len(argv) == 2:
+        cmd_olddefconfig()
+    elif cmd == "savedefconfig" and len(argv) == 3:
+        cmd_savedefconfig(argv[2])
     elif cmd == "allnoconfig":
         cmd_all(False)
     elif cmd == "allyesconfig":
