@@ -234,17 +234,21 @@ if_changed = $(if $(strip $(any-prereq) $(cmd-changed)), \
 	printf '%s\n' 'savedcmd_$@ := $(make-cmd)' > $(dot-target).cmd, @:)
 
 # ---------------------------------------------------------------------------
-# Objects.  Each directory's Makefile fragment adds to obj-y with
-# `obj-$(CONFIG_X) += file.o`; names are relative to that directory.
-lib-dirs := lib arch/$(SRCARCH) mm mm/superslab mm/tiny mm/pool mm/large
-define collect-objs
+# Objects.  Each directory's Makefile adds to obj-y, with names relative to
+# that directory: `obj-$(CONFIG_X) += file.o` for an object and
+# `obj-$(CONFIG_X) += dir/` for a subdirectory, which is descended into in
+# turn (a disabled one is not).  The walk starts from core-y.
+core-y := lib/ arch/$(SRCARCH)/ mm/
+define descend
 obj-y :=
-include $(srctree)/$(1)/Makefile
-lib-objs += $$(addprefix $(1)/,$$(obj-y))
+include $(srctree)/$(1)Makefile
+lib-objs += $$(addprefix $(1),$$(filter %.o,$$(obj-y)))
+subdirs-$(1) := $$(addprefix $(1),$$(filter %/,$$(obj-y)))
+$$(foreach sub,$$(subdirs-$(1)),$$(eval $$(call descend,$$(sub))))
 endef
 lib-objs :=
 ifneq ($(need-config),)
-$(foreach d,$(lib-dirs),$(eval $(call collect-objs,$(d))))
+$(foreach d,$(core-y),$(eval $(call descend,$(d))))
 endif
 lib-objs := $(addprefix $(objtree)/,$(lib-objs))
 
