@@ -163,17 +163,24 @@ quiet_cmd_bootconfig = GEN     .config from $(release-defconfig) ($(ARCH), there
 $(KCONFIG_CONFIG):
 	$(call cmd,bootconfig)
 
-# autoconf.h and auto.conf are regenerated only when .config changes
-# (kconfiglib also leaves a file alone when its contents do not change).
+# syncconfig writes what the build reads of .config: autoconf.h, auto.conf
+# (included below) and the include/config/ files (scripts/kconfig.py).  It
+# runs when .config or one of the Kconfig files it parsed last time (listed
+# in auto.conf.cmd) changes, and always when auto.conf.cmd is missing.
+# kconfiglib leaves a file alone when its contents do not change; auto.conf
+# is touched to be newer than .config.
 AUTOCONF := $(objtree)/include/generated/autoconf.h
 AUTOCONF_MK := $(objtree)/include/config/auto.conf
+KCONFIG_DEPS := $(objtree)/include/config
 
 quiet_cmd_syncconfig = SYNC    include/config/auto.conf
-      cmd_syncconfig = mkdir -p $(dir $(AUTOCONF)) $(dir $(AUTOCONF_MK)); \
-	$(KCONF_ENV) $(PYTHON) -m genconfig --header-path $(AUTOCONF) \
-		--config-out $(AUTOCONF_MK) $(KCONFIG); touch $@
+      cmd_syncconfig = mkdir -p $(dir $(AUTOCONF)) $(KCONFIG_DEPS); \
+	$(KCONF) syncconfig $(AUTOCONF) $(KCONFIG_DEPS); touch $@
 
-$(AUTOCONF_MK): $(KCONFIG_CONFIG) $(shell find $(srctree) -name 'Kconfig*' -not -path '*/build/*')
+ifneq ($(need-config),)
+-include $(AUTOCONF_MK).cmd
+endif
+$(AUTOCONF_MK): $(KCONFIG_CONFIG) $(or $(kconfig-files),FORCE)
 	$(call cmd,syncconfig)
 $(AUTOCONF): $(AUTOCONF_MK)
 

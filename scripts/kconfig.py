@@ -15,6 +15,9 @@ Run through the Makefile, which sets srctree, SRCARCH and KCONFIG_CONFIG:
                                 picks when none is given
   kconfig.py checkdefconfig DIR every defconfig loads with no line dropped,
                                 for every architecture it applies to
+  kconfig.py syncconfig HEADER DIR
+                                write the config header HEADER and sync DIR
+                                (include/config/), see cmd_syncconfig
 """
 import os
 import random
@@ -64,6 +67,43 @@ def cmd_savedefconfig(out):
     kconf = kconfig_for()
     kconf.load_config(out_path())
     kconf.write_min_config(out)
+
+
+def cmd_syncconfig(header, configdir):
+    """What a build reads of the config, for incremental builds:
+
+    HEADER                 autoconf.h, the #defines of the config
+    DIR/auto.conf          the config as make variables (set options only)
+    DIR/foo/bar.h          touched when CONFIG_FOO_BAR changes value
+                           (kconfiglib's Kconfig.sync_deps())
+    DIR/auto.conf.cmd      kconfig-files: the Kconfig files parsed, the
+                           prerequisites of auto.conf in the Makefile
+
+    Each file is rewritten only when its contents change.
+    """
+    kconf = kconfig_for()
+    kconf.load_config(out_path())
+    kconf.write_autoconf(header)
+    kconf.sync_deps(configdir)
+    text = "# Written by scripts/kconfig.py syncconfig\nkconfig-files := \\\n"
+    srctree = os.environ.get("srctree", ".")
+    text += "".join("\t$(srctree)/%s \\\n"
+                    % os.path.relpath(os.path.join(srctree, f), srctree)
+                    for f in kconf.kconfig_filenames)
+    text += "\n"
+    write_if_changed(os.path.join(configdir, "auto.conf.cmd"), text)
+
+
+def write_if_changed(path, text):
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return
+    except OSError:
+        pass
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
 
 
 def cmd_all(value):
@@ -177,6 +217,8 @@ def main(argv):
         cmd_olddefconfig()
     elif cmd == "savedefconfig" and len(argv) == 3:
         cmd_savedefconfig(argv[2])
+    elif cmd == "syncconfig" and len(argv) == 4:
+        cmd_syncconfig(argv[2], argv[3])
     elif cmd == "allnoconfig":
         cmd_all(False)
     elif cmd == "allyesconfig":
