@@ -164,11 +164,12 @@ $(KCONFIG_CONFIG):
 	$(call cmd,bootconfig)
 
 # syncconfig writes what the build reads of .config: autoconf.h, auto.conf
-# (included below) and the include/config/ files (scripts/kconfig.py).  It
-# runs when .config or one of the Kconfig files it parsed last time (listed
-# in auto.conf.cmd) changes, and always when auto.conf.cmd is missing.
-# kconfiglib leaves a file alone when its contents do not change; auto.conf
-# is touched to be newer than .config.
+# (included below) and the include/config/ files that make a changed option
+# rebuild only the objects that use it (scripts/kconfig.py, fixdep below).
+# It runs when .config or one of the Kconfig files it parsed last time
+# (listed in auto.conf.cmd) changes, and always when auto.conf.cmd is
+# missing.  kconfiglib leaves a file alone when its contents do not change;
+# auto.conf is touched to be newer than .config.
 AUTOCONF := $(objtree)/include/generated/autoconf.h
 AUTOCONF_MK := $(objtree)/include/config/auto.conf
 KCONFIG_DEPS := $(objtree)/include/config
@@ -184,14 +185,15 @@ $(AUTOCONF_MK): $(KCONFIG_CONFIG) $(or $(kconfig-files),FORCE)
 	$(call cmd,syncconfig)
 $(AUTOCONF): $(AUTOCONF_MK)
 
-# The size-class table follows the slab geometry of the config.
+# The size-class table follows the slab geometry of the config: its
+# command line holds both shifts, so a change of either regenerates it.
 CLASSES_H := $(objtree)/include/generated/classes.h
 quiet_cmd_classes = GEN     include/generated/classes.h
       cmd_classes = $(PYTHON) $(srctree)/scripts/gen-classes.py $(CONFIG_SUPERSLAB_SHIFT) \
 	$(CONFIG_SLAB_SHIFT) header $@; touch $@
 
-$(CLASSES_H): $(AUTOCONF_MK) $(srctree)/scripts/gen-classes.py
-	$(call cmd,classes)
+$(CLASSES_H): $(srctree)/scripts/gen-classes.py FORCE | $(AUTOCONF)
+	$(call if_changed,classes)
 
 ifneq ($(need-config),)
 -include $(AUTOCONF_MK)
@@ -263,10 +265,18 @@ LIB_SO := $(objtree)/libhakmem.so
 LIB_A  := $(objtree)/libhakmem.a
 HAKMEM_PC := $(objtree)/hakmem.pc
 
-quiet_cmd_cc_o_c = CC      $(patsubst $(objtree)/%,%,$@)
-      cmd_cc_o_c = $(CC) $(CPPFLAGS) $(LIB_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c -o $@ $<
+# An object (and a test program) depends on the include/config/ files of
+# the options that its source and headers mention, not on autoconf.h:
+# scripts/fixdep.py rewrites the compiler's .d file so after each compile.
+# The generated headers only have to exist first: their users list them in
+# their .d files.
+fixdep = $(PYTHON) $(srctree)/scripts/fixdep.py $(1) $(KCONFIG_DEPS)
 
-$(objtree)/%.o: $(srctree)/%.c $(AUTOCONF) $(CLASSES_H) FORCE
+quiet_cmd_cc_o_c = CC      $(patsubst $(objtree)/%,%,$@)
+      cmd_cc_o_c = $(CC) $(CPPFLAGS) $(LIB_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c -o $@ $<; \
+	$(call fixdep,$(@:.o=.d))
+
+$(objtree)/%.o: $(srctree)/%.c FORCE | $(AUTOCONF) $(CLASSES_H)
 	@mkdir -p $(dir $@)
 	$(call if_changed,cc_o_c)
 
@@ -314,7 +324,8 @@ test-static = $(if $(sanitize),,$(filter test-static-%,$(notdir $@)))
 quiet_cmd_test_bin = CC      $(patsubst $(objtree)/%,%,$@)
       cmd_test_bin = $(CC) $(CPPFLAGS) -I$(srctree)/tests $(CFLAGS) $(NOBUILTIN) \
 	$(CHECK_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(LIB_A) \
-	$(if $(test-static),$(CHECK_STATIC_LIBS) -static,$(CHECK_LIBS)) $(LDFLAGS) -lm
+	$(if $(test-static),$(CHECK_STATIC_LIBS) -static,$(CHECK_LIBS)) $(LDFLAGS) -lm; \
+	$(call fixdep,$@.d)
 
 $(objtree)/tests/%: $(srctree)/tests/%.c $(LIB_A) FORCE
 	@mkdir -p $(dir $@)
@@ -434,5 +445,5 @@ FORCE:
 # Dependencies and recorded command lines of what was built before.
 ifneq ($(need-config),)
 -include $(lib-objs:.o=.d) $(test-bins:=.d)
--include $(foreach f,$(lib-objs) $(test-bins) $(LIB_SO) $(LIB_A) $(HAKMEM_PC),$(dir $(f)).$(notdir $(f)).cmd)
+-include $(foreach f,$(lib-objs) $(test-bins) $(LIB_SO) $(LIB_A) $(HAKMEM_PC) $(CLASSES_H),$(dir $(f)).$(notdir $(f)).cmd)
 endif

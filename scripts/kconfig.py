@@ -75,7 +75,9 @@ def cmd_syncconfig(header, configdir):
     HEADER                 autoconf.h, the #defines of the config
     DIR/auto.conf          the config as make variables (set options only)
     DIR/foo/bar.h          touched when CONFIG_FOO_BAR changes value
-                           (kconfiglib's Kconfig.sync_deps())
+                           (kconfiglib's Kconfig.sync_deps(); fixdep.py
+                           makes each object depend on the files of the
+                           options its source and headers mention)
     DIR/auto.conf.cmd      kconfig-files: the Kconfig files parsed, the
                            prerequisites of auto.conf in the Makefile
 
