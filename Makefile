@@ -2,7 +2,7 @@
 #
 # hakmem top-level Makefile, Kbuild style.
 #
-#   make [O=dir] [ARCH=x86_64|aarch64] [CROSS_COMPILE=prefix] [V=1] <target>
+#   make [-s] [O=dir] [ARCH=x86_64|aarch64] [CROSS_COMPILE=prefix] [V=1] <target>
 #
 # `make help` lists the targets.
 
@@ -17,13 +17,19 @@ MAKEFLAGS += -rR --no-print-directory
 .DELETE_ON_ERROR:
 
 # ---------------------------------------------------------------------------
-# Verbosity: quiet one-line output by default, full commands with V=1.
+# Verbosity: quiet one-line output by default, full commands with V=1,
+# nothing but errors with make -s (make 4 keeps the one-letter options in
+# the first word of MAKEFLAGS; the '-' keeps a long option out of it).
 ifeq ($(V),1)
   Q :=
   quiet :=
 else
   Q := @
   quiet := quiet_
+endif
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+  Q := @
+  quiet := silent_
 endif
 
 # ---------------------------------------------------------------------------
@@ -98,66 +104,96 @@ all:
 
 # ---------------------------------------------------------------------------
 # Kconfig, through Debian's python3-kconfiglib (which installs no commands).
+# Each config target prints one GEN line, like a compile (see cmd below).
 KCONFIG := $(srctree)/Kconfig
 KCONF_ENV := srctree=$(srctree) SRCARCH=$(SRCARCH) KCONFIG_CONFIG=$(KCONFIG_CONFIG)
 KCONF_TOOL := $(srctree)/scripts/kconfig.py
-
-quiet_cmd_kconfig = GEN     $(KCONFIG_CONFIG)
+KCONF = $(KCONF_ENV) $(PYTHON) $(KCONF_TOOL)
 
 PHONY += defconfig menuconfig olddefconfig savedefconfig allnoconfig \
 	allyesconfig randconfig checkdefconfig
-defconfig: $(if $(filter aarch64,$(ARCH)),aarch64_release_defconfig,release_defconfig)
+release-defconfig := $(if $(filter aarch64,$(ARCH)),aarch64_release_defconfig,release_defconfig)
+defconfig: $(release-defconfig)
+
+quiet_cmd_defconfig = GEN     .config from $@ ($(ARCH))
+      cmd_defconfig = $(KCONF) load $(srctree)/defconfigs/$@
 
 %_defconfig: FORCE
 	@test -f $(srctree)/defconfigs/$@ || { echo "no such defconfig: $@" >&2; exit 1; }
-	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) load $(srctree)/defconfigs/$@
-	@echo "  GEN     .config from $@ ($(ARCH))"
+	$(call cmd,defconfig)
 
 menuconfig:
 	$(Q)cd $(objtree) && $(KCONF_ENV) $(PYTHON) -m menuconfig $(KCONFIG)
 
+quiet_cmd_olddefconfig = GEN     .config (olddefconfig, $(ARCH))
+      cmd_olddefconfig = $(KCONF) olddefconfig
+
 olddefconfig:
-	$(Q)$(KCONF_ENV) $(PYTHON) -m olddefconfig $(KCONFIG)
+	$(call cmd,olddefconfig)
+
+quiet_cmd_savedefconfig = GEN     $(objtree)/defconfig
+      cmd_savedefconfig = $(KCONF) savedefconfig $(objtree)/defconfig
 
 savedefconfig:
-	$(Q)$(KCONF_ENV) $(PYTHON) -m savedefconfig --kconfig $(KCONFIG) --out $(objtree)/defconfig
-	@echo "  GEN     $(objtree)/defconfig"
+	$(call cmd,savedefconfig)
+
+quiet_cmd_allconfig = GEN     .config ($@, $(ARCH))
+      cmd_allconfig = $(KCONF) $@
 
 allnoconfig allyesconfig:
-	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) $@
-	@echo "  GEN     .config ($@, $(ARCH))"
+	$(call cmd,allconfig)
+
+# SEED=n reproduces a randconfig; without it make picks one and shows it.
+ifneq ($(filter randconfig,$(MAKECMDGOALS)),)
+  override SEED := $(or $(SEED),$(shell od -An -N4 -tu4 /dev/urandom | tr -d ' '))
+endif
+quiet_cmd_randconfig = GEN     .config (randconfig, SEED=$(SEED), $(ARCH))
+      cmd_randconfig = $(KCONF) randconfig $(SEED)
 
 randconfig:
-	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) randconfig $(SEED)
+	$(call cmd,randconfig)
 
 checkdefconfig:
 	$(Q)$(PYTHON) $(KCONF_TOOL) checkdefconfig $(srctree)/defconfigs
 
-# A build with no .config starts from the host's release defconfig.
-$(KCONFIG_CONFIG):
-	@echo "  GEN     .config (no .config: using the $(ARCH) release defconfig)"
-	$(Q)$(KCONF_ENV) $(PYTHON) $(KCONF_TOOL) load \
-		$(srctree)/defconfigs/$(if $(filter aarch64,$(ARCH)),aarch64_release_defconfig,release_defconfig)
+# A build with no .config starts from the architecture's release defconfig.
+quiet_cmd_bootconfig = GEN     .config from $(release-defconfig) ($(ARCH), there was no .config)
+      cmd_bootconfig = $(KCONF) load $(srctree)/defconfigs/$(release-defconfig)
 
-# autoconf.h and auto.conf are regenerated only when .config changes
-# (kconfiglib also leaves a file alone when its contents do not change).
+$(KCONFIG_CONFIG):
+	$(call cmd,bootconfig)
+
+# syncconfig writes what the build reads of .config: autoconf.h, auto.conf
+# (included below) and the include/config/ files that make a changed option
+# rebuild only the objects that use it (scripts/kconfig.py, fixdep below).
+# It runs when .config or one of the Kconfig files it parsed last time
+# (listed in auto.conf.cmd) changes, and always when auto.conf.cmd is
+# missing.  kconfiglib leaves a file alone when its contents do not change;
+# auto.conf is touched to be newer than .config.
 AUTOCONF := $(objtree)/include/generated/autoconf.h
 AUTOCONF_MK := $(objtree)/include/config/auto.conf
-$(AUTOCONF_MK): $(KCONFIG_CONFIG) $(shell find $(srctree) -name 'Kconfig*' -not -path '*/build/*')
-	@mkdir -p $(dir $(AUTOCONF)) $(dir $(AUTOCONF_MK))
-	@echo "  SYNC    include/config/auto.conf"
-	$(Q)$(KCONF_ENV) $(PYTHON) -m genconfig --header-path $(AUTOCONF) \
-		--config-out $(AUTOCONF_MK) $(KCONFIG)
-	@touch $(AUTOCONF_MK)
+KCONFIG_DEPS := $(objtree)/include/config
+
+quiet_cmd_syncconfig = SYNC    include/config/auto.conf
+      cmd_syncconfig = mkdir -p $(dir $(AUTOCONF)) $(KCONFIG_DEPS); \
+	$(KCONF) syncconfig $(AUTOCONF) $(KCONFIG_DEPS); touch $@
+
+ifneq ($(need-config),)
+-include $(AUTOCONF_MK).cmd
+endif
+$(AUTOCONF_MK): $(KCONFIG_CONFIG) $(or $(kconfig-files),FORCE)
+	$(call cmd,syncconfig)
 $(AUTOCONF): $(AUTOCONF_MK)
 
-# The size-class table follows the slab geometry of the config.
+# The size-class table follows the slab geometry of the config: its
+# command line holds both shifts, so a change of either regenerates it.
 CLASSES_H := $(objtree)/include/generated/classes.h
-$(CLASSES_H): $(AUTOCONF_MK) $(srctree)/scripts/gen-classes.py
-	@echo "  GEN     include/generated/classes.h"
-	$(Q)$(PYTHON) $(srctree)/scripts/gen-classes.py $(CONFIG_SUPERSLAB_SHIFT) \
-		$(CONFIG_SLAB_SHIFT) header $@
-	@touch $@
+quiet_cmd_classes = GEN     include/generated/classes.h
+      cmd_classes = $(PYTHON) $(srctree)/scripts/gen-classes.py $(CONFIG_SUPERSLAB_SHIFT) \
+	$(CONFIG_SLAB_SHIFT) header $@; touch $@
+
+$(CLASSES_H): $(srctree)/scripts/gen-classes.py FORCE | $(AUTOCONF)
+	$(call if_changed,classes)
 
 ifneq ($(need-config),)
 -include $(AUTOCONF_MK)
@@ -207,17 +243,21 @@ if_changed = $(if $(strip $(any-prereq) $(cmd-changed)), \
 	printf '%s\n' 'savedcmd_$@ := $(make-cmd)' > $(dot-target).cmd, @:)
 
 # ---------------------------------------------------------------------------
-# Objects.  Each directory's Makefile fragment adds to obj-y with
-# `obj-$(CONFIG_X) += file.o`; names are relative to that directory.
-lib-dirs := lib arch/$(SRCARCH) mm mm/superslab mm/heap mm/tiny mm/pool mm/large
-define collect-objs
+# Objects.  Each directory's Makefile adds to obj-y, with names relative to
+# that directory: `obj-$(CONFIG_X) += file.o` for an object and
+# `obj-$(CONFIG_X) += dir/` for a subdirectory, which is descended into in
+# turn (a disabled one is not).  The walk starts from core-y.
+core-y := lib/ arch/$(SRCARCH)/ mm/
+define descend
 obj-y :=
-include $(srctree)/$(1)/Makefile
-lib-objs += $$(addprefix $(1)/,$$(obj-y))
+include $(srctree)/$(1)Makefile
+lib-objs += $$(addprefix $(1),$$(filter %.o,$$(obj-y)))
+subdirs-$(1) := $$(addprefix $(1),$$(filter %/,$$(obj-y)))
+$$(foreach sub,$$(subdirs-$(1)),$$(eval $$(call descend,$$(sub))))
 endef
 lib-objs :=
 ifneq ($(need-config),)
-$(foreach d,$(lib-dirs),$(eval $(call collect-objs,$(d))))
+$(foreach d,$(core-y),$(eval $(call descend,$(d))))
 endif
 lib-objs := $(addprefix $(objtree)/,$(lib-objs))
 
@@ -225,10 +265,18 @@ LIB_SO := $(objtree)/libhakmem.so
 LIB_A  := $(objtree)/libhakmem.a
 HAKMEM_PC := $(objtree)/hakmem.pc
 
-quiet_cmd_cc_o_c = CC      $(patsubst $(objtree)/%,%,$@)
-      cmd_cc_o_c = $(CC) $(CPPFLAGS) $(LIB_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c -o $@ $<
+# An object (and a test program) depends on the include/config/ files of
+# the options that its source and headers mention, not on autoconf.h:
+# scripts/fixdep.py rewrites the compiler's .d file so after each compile.
+# The generated headers only have to exist first: their users list them in
+# their .d files.
+fixdep = $(PYTHON) $(srctree)/scripts/fixdep.py $(1) $(KCONFIG_DEPS)
 
-$(objtree)/%.o: $(srctree)/%.c $(AUTOCONF) $(CLASSES_H) FORCE
+quiet_cmd_cc_o_c = CC      $(patsubst $(objtree)/%,%,$@)
+      cmd_cc_o_c = $(CC) $(CPPFLAGS) $(LIB_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c -o $@ $<; \
+	$(call fixdep,$(@:.o=.d))
+
+$(objtree)/%.o: $(srctree)/%.c FORCE | $(AUTOCONF) $(CLASSES_H)
 	@mkdir -p $(dir $@)
 	$(call if_changed,cc_o_c)
 
@@ -276,7 +324,8 @@ test-static = $(if $(sanitize),,$(filter test-static-%,$(notdir $@)))
 quiet_cmd_test_bin = CC      $(patsubst $(objtree)/%,%,$@)
       cmd_test_bin = $(CC) $(CPPFLAGS) -I$(srctree)/tests $(CFLAGS) $(NOBUILTIN) \
 	$(CHECK_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(LIB_A) \
-	$(if $(test-static),$(CHECK_STATIC_LIBS) -static,$(CHECK_LIBS)) $(LDFLAGS) -lm
+	$(if $(test-static),$(CHECK_STATIC_LIBS) -static,$(CHECK_LIBS)) $(LDFLAGS) -lm; \
+	$(call fixdep,$@.d)
 
 $(objtree)/tests/%: $(srctree)/tests/%.c $(LIB_A) FORCE
 	@mkdir -p $(dir $@)
@@ -350,7 +399,7 @@ PHONY += clean mrproper help
 clean:
 	$(Q)find $(objtree) \( -name '*.o' -o -name '*.d' -o -name '.*.cmd' \) \
 		-not -path '*/.git/*' -delete
-	$(Q)rm -rf $(objtree)/tests/test-* $(LIB_SO) $(LIB_A) $(HAKMEM_PC)
+	$(Q)rm -f $(test-bins) $(LIB_SO) $(LIB_A) $(HAKMEM_PC)
 
 mrproper: clean
 	$(Q)rm -rf $(objtree)/.config $(objtree)/.config.old $(objtree)/include/generated \
@@ -396,5 +445,5 @@ FORCE:
 # Dependencies and recorded command lines of what was built before.
 ifneq ($(need-config),)
 -include $(lib-objs:.o=.d) $(test-bins:=.d)
--include $(foreach f,$(lib-objs) $(test-bins) $(LIB_SO) $(LIB_A) $(HAKMEM_PC),$(dir $(f)).$(notdir $(f)).cmd)
+-include $(foreach f,$(lib-objs) $(test-bins) $(LIB_SO) $(LIB_A) $(HAKMEM_PC) $(CLASSES_H),$(dir $(f)).$(notdir $(f)).cmd)
 endif

@@ -1,15 +1,23 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Config tools that Debian's python3-kconfiglib does not ship as modules.
+"""Config tools that Debian's python3-kconfiglib does not ship as modules,
+and quiet ones for those it does: they print only warnings and errors (the
+Makefile prints the status line).
 
 Run through the Makefile, which sets srctree, SRCARCH and KCONFIG_CONFIG:
 
   kconfig.py load FILE          load a defconfig, write .config
+  kconfig.py olddefconfig       update .config, new options at their defaults
+  kconfig.py savedefconfig OUT  write a minimal defconfig to OUT
   kconfig.py allnoconfig        every visible option off
   kconfig.py allyesconfig       every visible option on
-  kconfig.py randconfig [SEED]  a random valid config; prints the seed
+  kconfig.py randconfig [SEED]  a random valid config; prints the seed it
+                                picks when none is given
   kconfig.py checkdefconfig DIR every defconfig loads with no line dropped,
                                 for every architecture it applies to
+  kconfig.py syncconfig HEADER DIR
+                                write the config header HEADER and sync DIR
+                                (include/config/), see cmd_syncconfig
 """
 import os
 import random
@@ -48,6 +56,58 @@ def cmd_load(path):
     write(kconf)
 
 
+def cmd_olddefconfig():
+    kconf = kconfig_for()
+    if os.path.exists(out_path()):
+        kconf.load_config(out_path())
+    kconf.write_config(out_path())
+
+
+def cmd_savedefconfig(out):
+    kconf = kconfig_for()
+    kconf.load_config(out_path())
+    kconf.write_min_config(out)
+
+
+def cmd_syncconfig(header, configdir):
+    """What a build reads of the config, for incremental builds:
+
+    HEADER                 autoconf.h, the #defines of the config
+    DIR/auto.conf          the config as make variables (set options only)
+    DIR/foo/bar.h          touched when CONFIG_FOO_BAR changes value
+                           (kconfiglib's Kconfig.sync_deps(); fixdep.py
+                           makes each object depend on the files of the
+                           options its source and headers mention)
+    DIR/auto.conf.cmd      kconfig-files: the Kconfig files parsed, the
+                           prerequisites of auto.conf in the Makefile
+
+    Each file is rewritten only when its contents change.
+    """
+    kconf = kconfig_for()
+    kconf.load_config(out_path())
+    kconf.write_autoconf(header)
+    kconf.sync_deps(configdir)
+    text = "# Written by scripts/kconfig.py syncconfig\nkconfig-files := \\\n"
+    srctree = os.environ.get("srctree", ".")
+    text += "".join("\t$(srctree)/%s \\\n"
+                    % os.path.relpath(os.path.join(srctree, f), srctree)
+                    for f in kconf.kconfig_filenames)
+    text += "\n"
+    write_if_changed(os.path.join(configdir, "auto.conf.cmd"), text)
+
+
+def write_if_changed(path, text):
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return
+    except OSError:
+        pass
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
 def cmd_all(value):
     kconf = kconfig_for()
     kconf.warn = False
@@ -62,7 +122,8 @@ def cmd_all(value):
 
 
 def cmd_randconfig(seed=None):
-    if seed is None or seed == "":
+    picked = seed is None or seed == ""
+    if picked:
         seed = random.SystemRandom().randrange(1 << 31)
     seed = int(seed)
     rng = random.Random(seed)
@@ -83,7 +144,8 @@ def cmd_randconfig(seed=None):
             rng.choice(syms).set_value(2)
     kconf.warn = True
     write(kconf)
-    print("randconfig: seed %d" % seed)
+    if picked:
+        print("randconfig: seed %d" % seed)
 
 
 def parse_defconfig(path):
@@ -153,6 +215,12 @@ def main(argv):
     cmd = argv[1]
     if cmd == "load" and len(argv) == 3:
         cmd_load(argv[2])
+    elif cmd == "olddefconfig" and len(argv) == 2:
+        cmd_olddefconfig()
+    elif cmd == "savedefconfig" and len(argv) == 3:
+        cmd_savedefconfig(argv[2])
+    elif cmd == "syncconfig" and len(argv) == 4:
+        cmd_syncconfig(argv[2], argv[3])
     elif cmd == "allnoconfig":
         cmd_all(False)
     elif cmd == "allyesconfig":
