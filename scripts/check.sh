@@ -7,7 +7,7 @@
 #      defconfig when there is none)
 #   2. checkdefconfig
 #   3. the config matrix: release, debug, hardened, allnoconfig and
-#      allyesconfig, each in build/matrix/<name>
+#      allyesconfig, each in build/matrix/<name>, unit tests and lint
 #   4. the aarch64 cross builds (release and hardened), tests under
 #      qemu-aarch64 with 4 KiB and with 64 KiB pages
 #   5. real programs under LD_PRELOAD (release and hardened)
@@ -70,7 +70,8 @@ unit_current() {
 }
 
 unit_config() {    # unit_config NAME CONFIG-TARGET
-	build_config "$matrix/$1" "$2" && $MAKE O="$matrix/$1" unit
+	build_config "$matrix/$1" "$2" && $MAKE O="$matrix/$1" unit && \
+		$MAKE O="$matrix/$1" lint
 }
 
 # unit_aarch64 NAME CONFIG-TARGET: the cross build in $matrix/aarch64/NAME,
