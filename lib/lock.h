@@ -4,8 +4,8 @@
  * that counts acquisitions and contended acquisitions with
  * CONFIG_LOCK_STATS, and that the fork handlers take in order before
  * fork and release after it, in the parent and in the child alike.
- * Every lock is declared with its rank in the lock order of
- * mm/superslab/superslab.h.
+ * The order in which they may be taken is in mm/heap/heap.h; a lock
+ * carries no rank of its own.
  */
 #ifndef HAKMEM_LIB_LOCK_H
 #define HAKMEM_LIB_LOCK_H

@@ -485,46 +485,45 @@ HAKMEM_API int hak_stats_get(struct hak_stats *out)
  * Process setup: fork handlers, the statistics report at exit, the purge
  * thread.  Here, beside the entry points, so that a static link that pulls
  * in malloc pulls this in too.  The fork handlers take every global lock
- * in the order of mm/heap/heap.h: the heap engine's, BigCache's, then the
+ * in the order of mm/heap/heap.h: BigCache's, the heap engine's, then the
  * slab pool's and the registry's.
  */
 
-static int ready(void)
-{
-	return atomic_load_acquire(&hak_init_state) == INIT_DONE;
-}
-
 static void fork_prepare(void)
 {
-	if (!ready())
+	if (atomic_load_acquire(&hak_init_state) != INIT_DONE)
 		return;
-	heaps_fork_prepare();
 	bigcache_fork_prepare();
+	heaps_fork_prepare();
 	hak_lock(&slabpool_lock);
 	hak_lock(&registry_lock);
 }
 
-static void fork_parent(void)
+/* Releases the locks below the heap engine's; 0 if prepare took none. */
+static int fork_unlock_lower(void)
 {
-	if (!ready())
-		return;
+	if (atomic_load_acquire(&hak_init_state) != INIT_DONE)
+		return 0;
 	hak_unlock(&registry_lock);
 	hak_unlock(&slabpool_lock);
 	bigcache_fork_parent();
-	heaps_fork_parent();
+	return 1;
 }
 
+static void fork_parent(void)
+{
+	if (fork_unlock_lower())
+		heaps_fork_parent();
+}
+
+/* This thread took the locks in prepare and releases them; the heaps of
+ * the threads that did not survive are abandoned, and the child needs a
+ * purge thread of its own. */
 static void fork_child(void)
 {
-	if (!ready())
+	if (!fork_unlock_lower())
 		return;
-	/* This thread took the locks in prepare: it releases them, then
-	 * abandons the heaps of the threads that did not survive. */
-	hak_unlock(&registry_lock);
-	hak_unlock(&slabpool_lock);
-	bigcache_fork_parent();
 	heaps_fork_child();
-	/* Threads do not survive fork: the child needs its own purge thread. */
 	decay_start_purge_thread();
 }
 

@@ -1,9 +1,5 @@
 // SPDX-License-Identifier: MIT
-/*
- * Lock statistics (CONFIG_LOCK_STATS): acquisitions and contended
- * acquisitions of every global lock, printed with the statistics.  The
- * counting itself is inline in lib/lock.h.
- */
+/* Lock statistics (CONFIG_LOCK_STATS), counted in lib/lock.h. */
 #include <lib/fmt.h>
 #include <lib/lock.h>
 #include <mm/heap/heap.h>

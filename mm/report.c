@@ -1,9 +1,5 @@
 // SPDX-License-Identifier: MIT
-/*
- * Statistics report (CONFIG_STATS): "hakmem: stat <name> <value>" lines at
- * exit with HAKMEM_STATS=1 and from malloc_stats(), then the lock
- * statistics (CONFIG_LOCK_STATS).
- */
+/* The statistics report (CONFIG_STATS); see report.h. */
 #include <lib/fmt.h>
 #include <mm/heap/heap.h>
 #include <mm/report.h>

@@ -46,11 +46,10 @@ enum {
 	STAT_EVENTS = 0 HAK_STATS(STAT_IS_EVENT)
 #undef STAT_IS_EVENT
 };
-#define STAT_CHECK_ORDER(id, name, kind, desc) \
-	_Static_assert((STAT_KIND_##kind == STAT_KIND_EVENT) == ((int)STAT_##id < (int)STAT_EVENTS), \
-		       "EVENT statistics come first");
-HAK_STATS(STAT_CHECK_ORDER)
-#undef STAT_CHECK_ORDER
+#define STAT_CHECK(id, name, kind, desc) _Static_assert((STAT_KIND_##kind == \
+	STAT_KIND_EVENT) == ((int)STAT_##id < (int)STAT_EVENTS), "EVENT rows first");
+HAK_STATS(STAT_CHECK)
+#undef STAT_CHECK
 
 extern hak_hidden int64_t stat_global[STAT_COUNT];
 

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Abandoned spans: spans with live blocks whose owner thread exited.  They
- * wait on their class's list, owner NULL, until a heap needing the class
- * adopts one (abandoned_adopt), a live heap frees into one
- * (abandoned_adopt_span), or the decay check finds one whose blocks all
- * came back (abandoned_reclaim).
- *
- * Class c's list is under abandoned_locks[c % ABANDONED_LOCKS], so that
- * threads adopting spans of different classes seldom meet, and the fork
- * handler, which takes them all, holds few locks (rank 4 in the lock order
- * of mm/heap/heap.h).
+ * Abandoned spans (live blocks, owner thread exited) wait on their class's
+ * list, owner NULL, until a heap needing the class adopts one, a live heap
+ * frees into one, or the decay check finds one whose blocks all came back.
+ * Class c's list is under abandoned_locks[c % ABANDONED_LOCKS]: threads
+ * adopting different classes seldom meet, and the fork handler, which
+ * takes them all, holds few locks.
  */
 #include <mm/heap/internal.h>
 

@@ -303,14 +303,10 @@ void heap_free_local_slow(struct heap *h, struct span *s)
 	span_check(s);
 	if (s == h->current[s->cls] || atomic_load_relaxed(&s->state) != SPAN_ACTIVE || s->kept_empty)
 		return;
-	/*
-	 * The reserve is counted in slabs, RESERVE_SLABS per unit of
-	 * reserve_limit, and holds only spans of blocks up to
-	 * RESERVE_MAX_BLOCK, for which a trip to the pool would cost much more
-	 * than the blocks' own use.  A span of bigger blocks goes back: they
-	 * pay for the trip, and kept, it would be memory only its class can
-	 * use.
-	 */
+	/* The reserve (in slabs, RESERVE_SLABS per unit of reserve_limit)
+	 * keeps spans of small blocks, for which a trip to the pool costs
+	 * much more than their use; bigger blocks pay for the trip, and kept,
+	 * they would be memory only their class can use. */
 	if (h->kind == HEAP_LIVE && s->block_size <= RESERVE_MAX_BLOCK &&
 	    h->empty_kept + s->nslabs <= h->reserve_limit * RESERVE_SLABS) {
 		s->kept_empty = 1;

@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The heap engine's debug and hardening boxes: their inline fast-path
- * parts, and stubs when a box is off, so callers hold no #ifdef.  Each box
- * with out-of-line code has its own file: span_check.c (DEBUG_ASSERT),
- * integrity.c (DEBUG_INTEGRITY), fill.c (DEBUG_FILL), double_free.c
- * (DOUBLE_FREE_CHECK).  The trace ring (DEBUG_TRACE) is inline only.
- * Included by mm/heap/heap.h, after struct heap.
+ * The heap engine's debug boxes: inline parts, and stubs when a box is off.
+ * Out of line: span_check.c (DEBUG_ASSERT), integrity.c (DEBUG_INTEGRITY),
+ * fill.c (DEBUG_FILL), double_free.c (DOUBLE_FREE_CHECK).  Included by
+ * mm/heap/heap.h, after struct heap.
  */
 #ifndef HAKMEM_MM_HEAP_DEBUG_H
 #define HAKMEM_MM_HEAP_DEBUG_H
 
-/* ---- Pointer-trace ring (CONFIG_DEBUG_TRACE). */
-/* Records one call in the calling thread's trace ring. */
+/* CONFIG_DEBUG_TRACE: records one call in the calling thread's ring. */
 static always_inline void heap_trace(void *p, size_t size, uint64_t op)
 {
 #if IS_ENABLED(CONFIG_DEBUG_TRACE)
@@ -26,13 +23,9 @@ static always_inline void heap_trace(void *p, size_t size, uint64_t op)
 #endif
 }
 
-/* ---- Span invariants (CONFIG_DEBUG_ASSERT, CONFIG_DEBUG_INTEGRITY). */
 #if IS_ENABLED(CONFIG_DEBUG_ASSERT)
-/*
- * Checks a span's invariants (used <= carved <= capacity, its class);
- * with CONFIG_DEBUG_INTEGRITY also walks its free list.  Aborts when one
- * fails.
- */
+/* Checks a span's invariants (used <= carved <= capacity, its class), and
+ * with CONFIG_DEBUG_INTEGRITY its free list; aborts when one fails. */
 void span_check(const struct span *s);
 #else
 static inline void span_check(const struct span *s) { (void)s; }
@@ -44,15 +37,13 @@ void span_check_free_list(const struct span *s);
 static inline void span_check_free_list(const struct span *s) { (void)s; }
 #endif
 
-/* ---- Fill patterns (CONFIG_DEBUG_FILL). */
 #define FILL_FREE  0xdf
 #define FILL_ALLOC 0xa5
 #if IS_ENABLED(CONFIG_DEBUG_FILL)
-/* Checks a block's free fill and fills it for use. */
+/* Checks a block's free fill and fills it for use; fills a freed block
+ * (on the way to a list: fill_free_raw). */
 void fill_check_alloc(struct span *s, void *b);
-/* Fills a freed block. */
 void fill_free(struct span *s, void *b);
-/* Fills a free block that is not on a list yet (carve, collect). */
 static inline void fill_free_raw(void *b, size_t size) { memset(b, FILL_FREE, size); }
 #else
 static always_inline void fill_check_alloc(struct span *s, void *b) { (void)s; (void)b; }
@@ -60,15 +51,12 @@ static always_inline void fill_free(struct span *s, void *b) { (void)s; (void)b;
 static inline void fill_free_raw(void *b, size_t size) { (void)b; (void)size; }
 #endif
 
-/* ---- Double-free bitmap (CONFIG_DOUBLE_FREE_CHECK). */
 #if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
 cold __attribute__((noreturn)) void double_free_alloc_twice(void *b);
 cold __attribute__((noreturn)) void double_free_free_twice(void *p);
 /* A remote free marks block p free; aborts if it already is. */
 void double_free_mark_remote(struct span *s, void *p);
-
-/* The span's "block is allocated" bits (found from the descriptor's own
- * address: superslab.h, struct superslab). */
+/* The span's "block is allocated" bits (by the descriptor's address). */
 static always_inline uint64_t *span_alloc_bits(const struct span *s)
 {
 	return ss_of((uintptr_t)s)->alloc_bits[((uintptr_t)s & SS_MASK) / sizeof(struct span)];

@@ -37,7 +37,8 @@
  *     (mm/superslab/superslab.h).
  *
  * Lock order (take only in this order; none is taken on a fast path).  A
- * layer's locks come before those of the layers below it:
+ * layer's locks come before those of the layers below it: big_lock
+ * (BigCache, mm/large), then
  *   1. shared_lock         the locked heap (shared.c): TINY or POOL off,
  *                          re-entrant bootstrap allocations
  *   2. heaps_lock          every heap, and the unused ones (lifecycle.c);
@@ -49,8 +50,7 @@
  *                          c % ABANDONED_LOCKS == i (abandon.c); at most
  *                          one held at a time, except by the fork handler,
  *                          which takes them in index order
- *   then big_lock (mm/large), slabpool_lock and registry_lock
- *   (mm/superslab).
+ *   then slabpool_lock and registry_lock (mm/superslab).
  */
 #ifndef HAKMEM_MM_HEAP_H
 #define HAKMEM_MM_HEAP_H

@@ -1,16 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * The heap engine's private interface, shared by its files:
- *   alloc.c      the allocation slow path: collect, carve, switch spans,
- *                the empty reserve
- *   remote.c     remote frees, the notification of detached spans
- *   abandon.c    abandoned spans: abandonment, adoption, reclaim
- *   lifecycle.c  process init, thread heaps' creation and teardown, fork
- *   shared.c     the locked shared heap
- *   stats.c      CONFIG_STATS; adaptive.c CONFIG_ADAPTIVE; the debug boxes
- *                (mm/heap/debug.h)
- * Invariants and the lock order are in mm/heap/heap.h.
- */
+/* The heap engine's private interface, shared by its files; see heap.h. */
 #ifndef HAKMEM_MM_HEAP_INTERNAL_H
 #define HAKMEM_MM_HEAP_INTERNAL_H
 
@@ -36,28 +25,21 @@ extern hak_hidden int shared_ready;
 extern hak_hidden struct hak_lock heaps_lock;
 extern hak_hidden struct heap *all_heaps;    /* heaps_lock */
 
-/*
- * The owner is published with release stores after its heap (and its
- * notify_lock) is set up; a remote freer reads it with acquire before it
- * takes that lock.
- */
+/* The owner, published with release stores once its heap (and its
+ * notify_lock) is set up; a remote freer reads it before taking the lock. */
 static inline struct heap *owner_heap(const struct span *s)
 {
 	return (struct heap *)((uintptr_t)atomic_load_acquire(&s->owner) & ~OWNER_DETACHED);
 }
 
-/*
- * True when every block the span has handed out sits on its remote list
- * (or none is out): nothing more can be freed into it, and it can go back
- * to the pool whole, lists and all, without walking them.
- */
+/* Every block the span handed out sits on its remote list (or none is
+ * out): it can go back to the pool whole, without walking its lists. */
 static inline int span_all_remote(const struct span *s)
 {
 	return s->used == remote_count(atomic_load_acquire(&s->remote));
 }
 
-/* s->free, checked: the fast pop leaves the link it read there unchecked
- * (heap_pop), so the slow paths check it before reading through it. */
+/* s->free, checked (heap_pop leaves the link it stores unchecked). */
 void *heap_free_head(const struct span *s);
 /* Sets every class's current span to empty_span and empties the lists. */
 void heap_init_lists(struct heap *h);
@@ -67,19 +49,14 @@ uint32_t span_collect(struct span *s);
 void span_attach_partial(struct heap *h, struct span *s, int at_tail);
 /* Clears s's DETACHED remote flag (a CAS loop: remote freers push). */
 void span_clear_detached(struct span *s);
-/*
- * Gives s back to the pool, unlinked from its list, if every block it
- * handed out came back through its remote list; 1 when it did.
- */
+/* Gives s back to the pool, unlinked, if span_all_remote(s); 1 if it did. */
 int span_release_if_all_remote(struct span *s);
 /* The same for every span on `list`; returns how many went back. */
 unsigned int spans_release_all_remote(struct dlist *list);
 
-/* remote.c */
-/* Owner: takes the notified spans back onto their partial lists. */
+/* remote.c.  Owner: takes the notified spans back onto their partial lists. */
 void heap_drain_notified(struct heap *h);
-/* Owner: detaches the exhausted current span (FULL); -1 if remote frees
- * arrived meanwhile. */
+/* Owner: detaches its exhausted current span (FULL); -1 if frees came. */
 int span_detach(struct heap *h, struct span *s);
 /* Owner: releases the partial spans emptied by remote frees. */
 void heap_sweep_remote(struct heap *h);
@@ -103,26 +80,22 @@ void abandoned_reclaim(void);
 void abandoned_fork_prepare(void);
 void abandoned_fork_parent(void);
 
-/* lifecycle.c */
-/* Builds the calling thread's heap; NULL when out of memory. */
+/* lifecycle.c: the calling thread's new heap; NULL when out of memory. */
 struct heap *heap_create_for_thread(void);
 
-/* shared.c */
-/* Collects the shared heap's remote frees and releases its empty spans. */
+/* shared.c: releases the shared heap's spans emptied by remote frees. */
 void shared_heap_trim(void);
 
-/* stats.c */
 #if IS_ENABLED(CONFIG_STATS)
-/* Adds a dying heap's counters to the global ones and zeroes them. */
+/* stats.c: adds a dying heap's counters to the global ones, zeroes them. */
 void heap_merge_stats(struct heap *h);
 #else
 static inline void heap_merge_stats(struct heap *h) { (void)h; }
 #endif
 
-/* adaptive.c */
 #if IS_ENABLED(CONFIG_ADAPTIVE)
-/* A span just went back to the pool: grows the reserve of a heap whose
- * released spans keep being taken again soon. */
+/* adaptive.c: a span went back to the pool; grows the reserve of a heap
+ * whose released spans keep being taken again soon. */
 void heap_reserve_adapt(struct heap *h);
 #else
 static inline void heap_reserve_adapt(struct heap *h) { (void)h; }

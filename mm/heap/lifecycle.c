@@ -1,10 +1,5 @@
 // SPDX-License-Identifier: MIT
-/*
- * Process init, and the life of thread heaps: creation on a thread's first
- * malloc, teardown at thread exit (empty spans back to the pool, the rest
- * abandoned), reuse of the heaps of dead threads, malloc_trim's share, and
- * fork.  See mm/heap/heap.h.
- */
+/* Process init; thread heaps' creation, teardown and reuse; fork. */
 #include <errno.h>
 #include <pthread.h>
 

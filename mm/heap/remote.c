@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Remote frees and the notification of detached spans.  A free by a thread
- * that does not own the span is one CAS push onto span->remote; a free into
- * a FULL span also queues the span on its owner's notified list, under the
- * owner's notify_lock, so the owner finds it again.  See mm/heap/heap.h and
- * mm/superslab/superslab.h (the remote word).
+ * Remote frees: one CAS push onto span->remote; a free into a FULL span
+ * also queues it on its owner's notified list (notify_lock).  See heap.h.
  */
 #include <mm/heap/internal.h>
 #include <mm/options.h>
@@ -213,12 +210,8 @@ int span_detach(struct heap *h, struct span *s)
 	return 0;
 }
 
-/*
- * Nothing else collects the partial spans whose every block in use came
- * back through the remote list while the owner allocates no more of their
- * class (a span it adopted by freeing into it, or one whose blocks other
- * threads free).
- */
+/* Nothing else collects partial spans emptied by remote frees while the
+ * owner allocates no more of their class. */
 void heap_sweep_remote(struct heap *h)
 {
 	unsigned int c;

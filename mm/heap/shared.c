@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The shared heap: one heap under shared_lock (rank 1 in the lock order of
- * mm/heap/heap.h), for the tiers that are turned off (TINY, POOL) and for
- * allocations re-entered while a thread builds its own heap.  It keeps no
- * empty reserve, and sees every free as a remote one: shared_heap_trim
- * collects them.
+ * The shared heap, under shared_lock: for the tiers turned off (TINY, POOL)
+ * and allocations re-entered while a thread builds its heap.  No reserve;
+ * every free into it is a remote one, which shared_heap_trim collects.
  */
 #include <errno.h>
 

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
-/*
- * Statistics of the heap engine (CONFIG_STATS): each heap counts mm/stats.h's
- * EVENT rows in heap->stats[]; a dying heap adds them to stat_global, and a
- * snapshot adds the live heaps' (and the shared heap's).
- */
+/* The heap engine's statistics (CONFIG_STATS): mm/stats.h's EVENT rows,
+ * per heap, merged into stat_global when a heap dies. */
 #include <mm/heap/internal.h>
 
 void heap_merge_stats(struct heap *h)

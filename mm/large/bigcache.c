@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
-/*
- * BigCache (CONFIG_BIGCACHE): freed large mappings kept for reuse, newest
- * first, up to HAKMEM_BIGCACHE_MB; see large.h.  Its decay hook, registered
- * with the first cached mapping, unmaps those older than the decay time.
- */
+/* BigCache (CONFIG_BIGCACHE), see large.h.  Its decay hook is registered
+ * with the first cached mapping. */
 #include <mm/large/internal.h>
 #include <mm/stats.h>
 

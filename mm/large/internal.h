@@ -24,13 +24,12 @@ struct large_header {
 };
 _Static_assert(sizeof(struct large_header) <= LARGE_HEADER_BYTES, "large header");
 
-/* Unmaps (and unregisters) a large mapping. */
 void large_unmap(struct large_header *h);
 
 #if IS_ENABLED(CONFIG_BIGCACHE)
-/* The smallest cached mapping that holds map_size bytes, or NULL. */
+/* The smallest cached mapping that holds map_size bytes, or NULL; caching
+ * a freed mapping (0: it does not fit, unmap it). */
 struct large_header *bigcache_get(size_t map_size);
-/* Caches a freed mapping; 0 when it does not fit the budget (unmap it). */
 int bigcache_put(struct large_header *h);
 #else
 static inline struct large_header *bigcache_get(size_t map_size) { (void)map_size; return NULL; }

@@ -18,8 +18,8 @@
  *
  * Invariants: a header's magic is LARGE_LIVE while the block is handed out
  * and LARGE_CACHED while in BigCache; cached_bytes == sum of cached map
- * sizes <= budget.  Lock: big_lock (BigCache's; after the heap engine's
- * locks, before slabpool_lock and registry_lock: mm/heap/heap.h).
+ * sizes <= budget.  Lock: big_lock (BigCache's; before the heap engine's
+ * locks and the superslab layer's: mm/heap/heap.h).
  */
 #ifndef HAKMEM_MM_LARGE_H
 #define HAKMEM_MM_LARGE_H

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The decay check: gives cached memory back to the kernel once it is older
- * than the decay time.  Run, rate-limited by the coarse clock, from the slow
- * paths of every layer (decay_run(0)) and by malloc_trim (decay_run(1)).
- * It calls the hooks that upper layers registered (the heap engine's
- * reclaim of abandoned spans, BigCache's decay), then the slab pool's own.
+ * The decay check: run, rate-limited, from the slow paths of every layer
+ * and by malloc_trim (force); it calls the hooks of the upper layers (the
+ * heap engine's reclaim, BigCache's decay), then the slab pool's decay.
  */
 #include <mm/options.h>
 #include <mm/os.h>

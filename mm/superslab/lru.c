@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The cache of empty superslabs (CONFIG_SS_LRU): a superslab whose slabs
- * are all free waits here, most recently emptied first, instead of being
- * unmapped, up to HAKMEM_SS_LRU of them.  Past the first LRU_COMMITTED,
- * those idle for half the decay time give their pages back and keep their
- * address space; those older than the decay time are unmapped.  All under
- * slabpool_lock.
+ * The cache of empty superslabs (CONFIG_SS_LRU), up to HAKMEM_SS_LRU, most
+ * recently emptied first.  Past the first LRU_COMMITTED, those idle for
+ * half the decay time are decommitted; older than that, unmapped.
  */
 #include <mm/options.h>
 #include <mm/os.h>
@@ -24,9 +21,9 @@ unsigned int lru_committed(void)
 	return committed_count;
 }
 
-int lru_any(void)
+unsigned int lru_cached(void)
 {
-	return atomic_load_relaxed(&lru_count) != 0;
+	return atomic_load_relaxed(&lru_count);
 }
 
 /* Gives a cached superslab's pages back, keeping its address space. */
@@ -74,11 +71,11 @@ int lru_put(struct superslab *ss, uint64_t now_ms)
 	return 1;
 }
 
-void lru_decommit_over_budget(int (*over_budget)(void))
+void lru_decommit_to(unsigned int keep)
 {
 	struct dlist *pos;
 
-	for (pos = ss_lru.prev; pos != &ss_lru && over_budget(); pos = pos->prev)
+	for (pos = ss_lru.prev; pos != &ss_lru && committed_count > keep; pos = pos->prev)
 		ss_decommit(dlist_entry(pos, struct superslab, pool_link));
 }
 

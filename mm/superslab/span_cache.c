@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Span caches (CONFIG_SPAN_CACHE): per class, a few empty spans that one
- * heap released and the next heap needing the class takes, without
- * slabpool_lock.  A slot holds a span or NULL and changes only by
- * compare-and-swap: a span belongs to whoever swapped it in or out, nothing
- * reads through a slot before owning what it held, so there is no ABA
- * problem.  A cached span keeps its slabs and its class, with carved 0 (no
- * pointer into it passes as a block).  Classes with spans over
- * SPAN_CACHE_BYTES have no slots.  The decay check moves spans cached since
- * the previous check to the pool, malloc_trim all.
+ * Span caches (CONFIG_SPAN_CACHE): per class, a few empty spans that the
+ * next heap needing the class takes without slabpool_lock.  A slot changes
+ * only by compare-and-swap, and nothing reads through a slot before owning
+ * what it held: no ABA problem.  A cached span keeps its slabs and class,
+ * carved 0.  Classes with spans over SPAN_CACHE_BYTES have no slots.
  */
 #include <string.h>
 

@@ -106,13 +106,6 @@ static size_t committed_free_slabs(void)
 	return dirty_slabs + (size_t)lru_committed() * SLABS_PER_SS;
 }
 
-static size_t purge_budget;   /* slabpool_lock: slabpool_purge_dirty's */
-
-static int over_purge_budget(void)
-{
-	return committed_free_slabs() > purge_budget;
-}
-
 /*
  * Keeps the free but committed slabs within the budget,
  * max(DIRTY_MIN_SLABS, slabs in spans), counting the cached superslabs that
@@ -142,8 +135,8 @@ static void slabpool_purge_dirty(uint64_t now_ms, int force)
 			break;
 		ss_purge_dirty(ss);
 	}
-	purge_budget = budget;
-	lru_decommit_over_budget(over_purge_budget);
+	/* Then cached superslabs, oldest first. */
+	lru_decommit_to(budget > dirty_slabs ? (budget - dirty_slabs) / SLABS_PER_SS : 0);
 }
 
 /* Files a superslab by its longest free run (slabpool_lock held). */
@@ -387,7 +380,7 @@ void slabpool_free_locked(struct span *s, uint64_t now)
 void slabpool_decay(uint64_t now_ms, int force)
 {
 	span_cache_decay(force);
-	if (!lru_any() && !atomic_load_relaxed(&dirty_slabs))
+	if (!lru_cached() && !atomic_load_relaxed(&dirty_slabs))
 		return;
 	hak_lock(&slabpool_lock);
 	slabpool_purge_dirty(now_ms, force);

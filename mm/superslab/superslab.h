@@ -61,7 +61,7 @@
  * (CONFIG_SS_LRU), registry.c the address registry, decay.c the decay
  * check and its hooks, purge.c the purge thread (CONFIG_PURGE_THREAD).
  *
- * Locks (after the heap engine's and big_lock: mm/heap/heap.h has the
+ * Locks (after big_lock and the heap engine's: mm/heap/heap.h has the
  * whole order; none is taken on a fast path)
  *   1. slabpool_lock   superslab lists, free and dirty masks, LRU cache
  *   2. registry_lock   map+register and unmap+unregister pairs
@@ -308,13 +308,11 @@ int registry_resize(void *addr, size_t old_size, size_t new_size);
 extern hak_hidden struct hak_lock slabpool_lock;
 extern hak_hidden struct hak_lock registry_lock;
 
-/* A span of class cls from the shared pool; NULL when out of memory.  The
- * span is initialised, owned by `owner`, and carves lazily. */
+/* A span of class cls, owned by `owner`, carving lazily; NULL when out of
+ * memory.  An empty span back to the pool, or to its class's span cache
+ * first (slabpool_cache_span). */
 struct span *slabpool_acquire_span(unsigned int cls, struct heap *owner);
-/* Gives an empty span back to the pool. */
 void slabpool_release_span(struct span *s);
-/* Gives an empty span to its class's span cache for the next heap that
- * needs the class (lock-free), or to the pool when the cache is full. */
 void slabpool_cache_span(struct span *s);
 /*
  * Calls fn for every span that holds blocks (not free, not cached), under
@@ -323,72 +321,70 @@ void slabpool_cache_span(struct span *s);
 void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg);
 /* Releases cached memory older than the decay time (all with force). */
 void slabpool_decay(uint64_t now_ms, int force);
-/* Initialises span descriptors of a span taken from the pool. */
+/* Initialises the descriptors of a span taken from the pool. */
 void span_init(struct superslab *ss, unsigned int first, unsigned int cls);
-/* Puts an empty span's slabs back (slabpool_lock held). */
+/* An empty span (owner NULL, carved 0) to the pool (_locked: lock held). */
 void slabpool_free_locked(struct span *s, uint64_t now_ms);
-/* Gives an empty span (owner NULL, carved 0) to the pool. */
 void slabpool_free(struct span *s);
 
-/* ---- Span caches (span_cache.c, CONFIG_SPAN_CACHE). */
+/*
+ * Span caches (span_cache.c, CONFIG_SPAN_CACHE): take a cached span of
+ * class cls; put an empty span in (0: the cache is full); the slabs they
+ * hold (counted in STAT_SLABS_IN_USE); move them all to the pool
+ * (slabpool_lock held); the decay check; fork child: forget them (the
+ * orphan scan finds their spans, as CACHED spans without owner).
+ */
 #if IS_ENABLED(CONFIG_SPAN_CACHE)
-/* A cached span of class cls, or NULL. */
 struct span *span_cache_take(unsigned int cls);
-/* Puts empty span s in its class's cache; 0 when the cache is full. */
 int span_cache_put(struct span *s, unsigned int age);
-/* Slabs held by the span caches (counted in STAT_SLABS_IN_USE). */
 uint64_t span_cache_slabs(void);
-/* Moves every cached span to the pool (slabpool_lock held). */
 void span_cache_drain_locked(uint64_t now_ms);
-/* The decay check: spans cached since the previous one go to the pool. */
 void span_cache_decay(int force);
-/* Fork child: forgets the span caches (the orphan scan finds their spans,
- * and those another thread was moving, as CACHED spans without owner). */
 void span_cache_fork_child(void);
 #else
-static inline struct span *span_cache_take(unsigned int cls) { (void)cls; return NULL; }
-static inline int span_cache_put(struct span *s, unsigned int age) { (void)s; (void)age; return 0; }
+static inline struct span *span_cache_take(unsigned int cls) { return NULL; }
+static inline int span_cache_put(struct span *s, unsigned int age) { return 0; }
 static inline uint64_t span_cache_slabs(void) { return 0; }
-static inline void span_cache_drain_locked(uint64_t now_ms) { (void)now_ms; }
-static inline void span_cache_decay(int force) { (void)force; }
+static inline void span_cache_drain_locked(uint64_t now_ms) { }
+static inline void span_cache_decay(int force) { }
 static inline void span_cache_fork_child(void) { }
 #endif
 
-/* ---- The cache of empty superslabs (lru.c, CONFIG_SS_LRU); slabpool_lock. */
+/*
+ * The cache of empty superslabs (lru.c, CONFIG_SS_LRU), slabpool_lock held:
+ * take the most recently emptied one; cache one (0: full, unmap it); how
+ * many are cached, and how many of those still committed; decommit the
+ * oldest until at most `keep` stay committed; decommit and unmap them as
+ * they age.
+ */
 #if IS_ENABLED(CONFIG_SS_LRU)
-/* Takes the most recently emptied cached superslab, or NULL. */
 struct superslab *lru_take(void);
-/* Caches empty superslab ss; 0 when the cache is full (unmap it). */
 int lru_put(struct superslab *ss, uint64_t now_ms);
-/* Cached superslabs whose pages are still committed. */
+unsigned int lru_cached(void);
 unsigned int lru_committed(void);
-/* Decommits cached superslabs, oldest first, while over_budget() says so. */
-void lru_decommit_over_budget(int (*over_budget)(void));
-/* Decommits and unmaps cached superslabs as they age. */
+void lru_decommit_to(unsigned int keep);
 void lru_decay(uint64_t now_ms, int force);
-/* Whether any superslab is cached (relaxed peek, no lock). */
-int lru_any(void);
 #else
 static inline struct superslab *lru_take(void) { return NULL; }
-static inline int lru_put(struct superslab *ss, uint64_t now_ms) { (void)ss; (void)now_ms; return 0; }
+static inline int lru_put(struct superslab *ss, uint64_t now_ms) { return 0; }
+static inline unsigned int lru_cached(void) { return 0; }
 static inline unsigned int lru_committed(void) { return 0; }
-static inline void lru_decommit_over_budget(int (*over_budget)(void)) { (void)over_budget; }
-static inline void lru_decay(uint64_t now_ms, int force) { (void)now_ms; (void)force; }
-static inline int lru_any(void) { return 0; }
+static inline void lru_decommit_to(unsigned int keep) { }
+static inline void lru_decay(uint64_t now_ms, int force) { }
 #endif
 /* Unmaps a superslab (slabpool_lock held). */
 void ss_unmap(struct superslab *ss);
 
-/* ---- Decay (decay.c, purge.c). */
-/* Registers fn to run in every decay check (an upper layer's cache). */
+/*
+ * The decay check (decay.c): rate-limited to a few per decay time; force
+ * (malloc_trim) runs it now and releases everything cached.  Upper layers
+ * add their caches' hooks.  CONFIG_PURGE_THREAD (purge.c) runs it while
+ * the program idles.
+ */
 void decay_add_hook(void (*fn)(uint64_t now_ms, int force));
-/* The decay check: rate-limited to a few per decay time; force (malloc_trim)
- * runs it now and releases everything cached. */
 void decay_run(int force);
-/* Fork child: a check another thread was running did not survive. */
 void decay_fork_child(void);
 #if IS_ENABLED(CONFIG_PURGE_THREAD)
-/* Starts the thread that runs the decay check while the program idles. */
 void decay_start_purge_thread(void);
 #else
 static inline void decay_start_purge_thread(void) { }
