@@ -50,6 +50,8 @@ _Static_assert(HAK_GEN_SLAB_SHIFT == SLAB_SHIFT, "classes.h is stale");
  * one span.
  */
 #define MID_SPAN_MAX_SLABS HAK_MID_SPAN_MAX_SLABS
+/* A heap's empty reserve keeps spans of blocks up to this size only. */
+#define RESERVE_MAX_BLOCK HAK_RESERVE_MAX_BLOCK
 
 #define HAK_CHECK_CLASS(i, size, prev, nslabs, blocks, tier)                     \
 	_Static_assert((size) % MIN_ALIGN == 0, "class sizes keep 16 B alignment"); \

@@ -14,9 +14,11 @@ blocks (at most all but two slabs of a superslab: the metadata takes at
 most two, mm/superslab/superslab.h asserts it); for the others one slab
 while 8 blocks fit in it, else enough slabs for 8 blocks while that is at
 most half a superslab, else the span of 1..4 blocks (ceil(k * size /
-slab) slabs) with the least waste.  The header emits one X-macro row per
-class, and the tiny and mid lookup tables; mm/sizeclass.h checks every
-row with _Static_assert.
+slab) slabs) with the least waste.  These are the tiers' policies
+(mm/tiny/tiny.h, mm/pool/pool.h), as is the largest block a heap's empty
+reserve keeps.  The header emits one X-macro row per class, and the tiny
+and mid lookup tables; mm/sizeclass.h checks every row with
+_Static_assert.
 """
 import sys
 
@@ -25,6 +27,9 @@ TINY_MAX = 1024
 MID_MAX = 32 << 10
 MID_SPAN_BLOCKS = 64
 MID_SPAN_RESERVED_SLABS = 2   # slabs of a superslab a mid span leaves to the metadata
+# A heap's reserve of empty spans keeps spans of blocks up to this size:
+# for them a trip through the slab pool costs much more than their use.
+RESERVE_MAX_BLOCK = 4096
 COLOR_STEP = 64
 TINY_COLOR_MIN = 1024
 TINY_COLOR_STEP = 16
@@ -98,6 +103,7 @@ def header(ss_shift, slab_shift, path):
         "#define HAK_NUM_TINY_CLASSES %d" % sum(1 for x in r if x[5] == 0),
         "#define HAK_MID_SPAN_MAX_SLABS %d" %
         ((1 << (ss_shift - slab_shift)) - MID_SPAN_RESERVED_SLABS),
+        "#define HAK_RESERVE_MAX_BLOCK %d" % RESERVE_MAX_BLOCK,
         "/* X(index, size, previous size, span slabs, blocks per span, tier) */",
         "#define HAK_CLASS_TABLE(X) \\",
     ]

@@ -7,8 +7,6 @@
 
 /* Slabs of empty reserve per unit of HAKMEM_HEAP_RESERVE. */
 #define RESERVE_SLABS 4
-/* The reserve keeps spans of blocks up to this size only. */
-#define RESERVE_MAX_BLOCK 4096u
 /* Carve at most this many bytes' worth of blocks per slow-path trip. */
 #define CARVE_BYTES 4096u
 /* Slow paths (and shared-heap calls) between two periodic checks. */
