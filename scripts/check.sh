@@ -31,9 +31,9 @@ total_pass=0
 total_fail=0
 failed_stages=
 
-# run_stage NAME COMMAND...: runs it, shows its output, adds up the last
-# "N passed, N failed" line it printed (a stage that prints none and fails
-# counts as one failure).
+# run_stage NAME COMMAND...: runs it, shows its output, adds up its
+# "N passed, N failed" lines: every unit and lint line, else the last line
+# (a stage that prints none and fails counts as one failure).
 run_stage() {
 	local name=$1 log=$logdir/$1.log rc line p f
 	shift
@@ -41,7 +41,14 @@ run_stage() {
 	"$@" >"$log" 2>&1
 	rc=$?
 	grep -vE '^  (CC|LD|AR|GEN|SYNC) ' "$log"
-	line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	# A stage that runs unit tests and lint prints a line for each run:
+	# they add up.  Any other stage's last line is its total.
+	if grep -qE '^(unit|lint): [0-9]+ passed' "$log"; then
+		line=$(grep -E '^(unit|lint): [0-9]+ passed, [0-9]+ failed' "$log" |
+			awk '{ p += $2; f += $4 } END { print p " passed, " f " failed" }')
+	else
+		line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	fi
 	if [ -n "$line" ]; then
 		p=$(echo "$line" | sed -E 's/.*(^|: )([0-9]+) passed, ([0-9]+) failed.*/\2/')
 		f=$(echo "$line" | sed -E 's/.*(^|: )([0-9]+) passed, ([0-9]+) failed.*/\3/')

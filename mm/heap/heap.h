@@ -279,9 +279,6 @@ static always_inline int hak_init(void)
 		return 0;
 	return hak_init_slow();
 }
-/* Called for every new thread heap, once set up (a tier's hook, at init:
- * mm/tiny's prewarm). */
-void heap_set_create_hook(void (*fn)(struct heap *h));
 /* Allocation through the locked shared heap (TINY/POOL off, bootstrap). */
 void *shared_heap_alloc(unsigned int cls);
 /* Gives the calling thread's empty-span reserve back to the pool and

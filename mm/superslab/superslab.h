@@ -20,7 +20,7 @@
  *   always starts A-aligned.
  *
  * Span states and who may change them
- *   FREE       bit set in ss->free_mask; pool_lock.  A free slab is
+ *   FREE       bit set in ss->free_mask; slabpool_lock.  A free slab is
  *              "dirty" (ss->dirty_mask) until its pages are given back.
  *              Dirty slabs and committed cached superslabs together stay
  *              within max(4 MiB, slabs in spans): past that the oldest
@@ -41,7 +41,7 @@
  *              into it, or reclaimed by the decay scan once empty.
  *   CACHED     empty, owner NULL, carved 0, in a slot of its class's span
  *              cache (lock-free, see superslab.c): the next heap that needs
- *              the class takes it without pool_lock.  The decay check moves
+ *              the class takes it without slabpool_lock.  The decay check moves
  *              spans cached since the previous check to the pool.
  *
  * Accounting (owner-private, so no atomics on same-thread paths)
@@ -131,7 +131,7 @@ struct span {
 	 *
 	 * head: every slab's descriptor points at its span's (the span's
 	 * first slab's; itself for a first or a free slab).  free reads it
-	 * from the slab a block starts in.  Written under pool_lock, read
+	 * from the slab a block starts in.  Written under slabpool_lock, read
 	 * relaxed; always points into the same superslab.
 	 */
 	struct span *head;
@@ -167,16 +167,16 @@ _Static_assert(sizeof(struct span) == 256, "span descriptors index by shift");
 
 struct superslab {
 	struct span spans[SLABS_PER_SS];
-	uint64_t free_mask;           /* pool_lock: bit i = slab i is free */
+	uint64_t free_mask;           /* slabpool_lock: bit i = slab i is free */
 	uint64_t usable_mask;         /* slabs that may hold blocks */
-	struct dlist pool_link;       /* pool_lock: partial or LRU list */
-	struct dlist all_link;        /* pool_lock: every mapped superslab */
-	/* pool_lock: free slabs whose pages may still be committed, and the
+	struct dlist pool_link;       /* slabpool_lock: partial or LRU list */
+	struct dlist all_link;        /* slabpool_lock: every mapped superslab */
+	/* slabpool_lock: free slabs whose pages may still be committed, and the
 	 * superslab's place on the dirty list (oldest first) while any. */
 	uint64_t dirty_mask;
 	struct dlist dirty_link;
-	uint64_t dirty_since_ms;      /* pool_lock: when dirty_mask became non-zero */
-	uint64_t cached_since_ms;     /* pool_lock: when it entered the LRU */
+	uint64_t dirty_since_ms;      /* slabpool_lock: when dirty_mask became non-zero */
+	uint64_t cached_since_ms;     /* slabpool_lock: when it entered the LRU */
 	uint32_t first_offset;        /* bytes of metadata (+ guard) */
 	uint8_t in_lru;               /* lru.c */
 	uint8_t decommitted;
