@@ -111,8 +111,8 @@ void large_free(void *p)
 		return;
 	}
 	if (h->magic != LARGE_LIVE) {
-		if (h->magic == LARGE_CACHED &&
-		    (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_FOREIGN_ABORT)))
+		/* A block in BigCache: a confirmed double free. */
+		if (h->magic == LARGE_CACHED)
 			hak_fatal("double free", p);
 		hak_bad_free(BAD_INVALID_FREE, p);
 		return;
