@@ -196,9 +196,10 @@ static size_t usable_size_impl(void *p)
 /*
  * Whether n (with alignment align; 0 for a plain allocation) could be the
  * size block p was asked for: at most its usable size, and no smaller than
- * a size that leaves a block in its class, realloc's shrinking in place
- * (down to half a block) included.  A pointer that is no live block is
- * left to free to judge.
+ * a size that could leave a block in its class.  realloc shrinks a block
+ * in place down to half; memalign(S, 1) takes a block of a power-of-two
+ * class S (or a large one); blocks up to 64 B take any size.  A pointer
+ * that is no live block is left to free to judge.
  */
 static int sized_free_fits(void *p, size_t n, size_t align)
 {
@@ -209,18 +210,10 @@ static int sized_free_fits(void *p, size_t n, size_t align)
 		return 0;
 	if (s) {
 		usable = s->block_size;
-		if (n > usable)
-			return 0;
-		if (usable <= 64 || n > usable / 2)
-			return 1;
-		return class_info[align > MIN_ALIGN ? aligned_class(n, align) : size_to_class(n)].size ==
-		       usable;
+		return n <= usable && (usable <= 64 || is_power_of_two(usable) || n > usable / 2);
 	}
-	if (registry_kind((uintptr_t)p - 1) == REG_LARGE_HEAD && (usable = large_usable_size(p))) {
-		/* BigCache may hand out a mapping up to twice the size class:
-		 * with realloc's half, a quarter. */
-		return n <= usable && (align > MIN_ALIGN || (n > POOL_MAX_SIZE && n >= usable / 4));
-	}
+	if (registry_kind((uintptr_t)p - 1) == REG_LARGE_HEAD && large_usable_size(p))
+		return large_size_fits(p, n);
 	return 1;
 }
 

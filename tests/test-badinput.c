@@ -539,9 +539,9 @@ END_TEST
 /* ---------------------------- sized frees --------------------------- */
 /*
  * free_sized / free_aligned_sized check the size against the block: more
- * than its usable size, or less than any size that leaves a block in its
- * class (realloc shrinks in place down to half), or a misaligned pointer,
- * is a mismatch: counted and freed normally in release, an abort with
+ * than its usable size, or less than any size that could leave a block in
+ * its class (realloc shrinks in place down to half; memalign(S, 1) takes a
+ * power-of-two class S), or a misaligned pointer, is a mismatch: counted and freed normally in release, an abort with
  * CONFIG_FOREIGN_ABORT (hardened) or the debug checks.
  */
 static const int size_aborts = IS_ENABLED(CONFIG_FOREIGN_ABORT) ||
@@ -589,7 +589,8 @@ START_TEST(test_sized_free)
 		{ 100, 64, 0, 100, 64, 1 },
 		{ 100, 0, 0, 200, 0, 0 },          /* more than the block */
 		{ 1000, 0, 0, 100, 0, 0 },         /* a size of a much smaller class */
-		{ 100, 4096, 0, 100, 0, 0 },       /* aligned, freed as unaligned */
+		{ 100, 4096, 0, 100, 0, 1 },       /* memalign(4096, 100) could have made it */
+		{ 4500, 0, 0, 100, 0, 0 },         /* a 5056 B block: no call leaves 100 there */
 		{ 100, 4096, 0, 100, 3, 0 },       /* not a power of two */
 		{ 5u << 20, 0, 0, 100, 0, 0 },
 		{ 5u << 20, 0, 0, 6u << 20, 0, 0 },

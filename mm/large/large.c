@@ -5,6 +5,7 @@
 
 #include <lib/bitops.h>
 #include <mm/large/internal.h>
+#include <mm/sizeclass.h>
 #include <mm/stats.h>
 
 static size_t guard_bytes(void)
@@ -100,6 +101,16 @@ size_t large_usable_size(void *p)
 	struct large_header *h = header_of(p);
 
 	return h && h->magic == LARGE_LIVE ? h->usable : 0;
+}
+
+int large_size_fits(void *p, size_t n)
+{
+	struct large_header *h = header_of(p);
+
+	if (!h || n > h->usable)
+		return 0;
+	return h->user != (uintptr_t)h + LARGE_HEADER_BYTES ||
+	       (n > POOL_MAX_SIZE && n >= h->usable / 4);
 }
 
 void large_free(void *p)
