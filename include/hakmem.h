@@ -57,6 +57,7 @@ struct hak_stats {
 	unsigned long long big_in_use;
 	unsigned long long big_cached;
 	unsigned long long bytes_mapped;
+	unsigned long long size_mismatches; /* ignored sized frees of the wrong size */
 };
 HAKMEM_API int hak_stats_get(struct hak_stats *out);
 

@@ -193,6 +193,39 @@ static size_t usable_size_impl(void *p)
 	return 0;
 }
 
+/*
+ * Whether n (with alignment align; 0 for a plain allocation) could be the
+ * size block p was asked for: at most its usable size, and no smaller than
+ * a size that could leave a block in its class.  realloc shrinks a block
+ * in place down to half; memalign(S, 1) takes a block of a power-of-two
+ * class S (or a large one); blocks up to 64 B take any size.  A pointer
+ * that is no live block is left to free to judge.
+ */
+static int sized_free_fits(void *p, size_t n, size_t align)
+{
+	struct span *s = block_span((uintptr_t)p);
+	size_t usable;
+
+	if (align && (!is_power_of_two(align) || ((uintptr_t)p & (align - 1))))
+		return 0;
+	if (s) {
+		usable = s->block_size;
+		return n <= usable && (usable <= 64 || is_power_of_two(usable) || n > usable / 2);
+	}
+	if (registry_kind((uintptr_t)p - 1) == REG_LARGE_HEAD && large_usable_size(p))
+		return large_size_fits(p, n);
+	return 1;
+}
+
+/* A sized free: a size that does not fit is counted, or aborts in hardened
+ * and debug (hak_bad_free); the block is freed as by free(). */
+static void free_sized_impl(void *p, size_t n, size_t align)
+{
+	if (p && unlikely(!sized_free_fits(p, n, align)))
+		hak_bad_free(BAD_SIZE_MISMATCH, p);
+	free_impl(p);
+}
+
 /* ------------------------------------------------------------------ */
 /* Public API */
 
@@ -336,148 +369,17 @@ HAKMEM_API size_t hak_malloc_usable_size(void *ptr)
 
 HAKMEM_API void hak_free_sized(void *ptr, size_t size)
 {
-	free_impl(ptr);
+	free_sized_impl(ptr, size, 0);
 }
 
 HAKMEM_API void hak_free_aligned_sized(void *ptr, size_t alignment, size_t size)
 {
-	free_impl(ptr);
+	free_sized_impl(ptr, size, alignment ? alignment : 1);
 }
 
 HAKMEM_API void hak_cfree(void *ptr)
 {
 	free_impl(ptr);
-}
-
-HAKMEM_API int hak_malloc_trim(size_t pad)
-{
-	int64_t before, after;
-
-	if (hak_init())
-		return 0;
-	before = atomic_load_relaxed(&stat_global[STAT_BYTES_MAPPED]);
-	heap_trim_thread();
-	decay_run(1);
-	after = atomic_load_relaxed(&stat_global[STAT_BYTES_MAPPED]);
-	return after < before;
-}
-
-/*
- * arena: bytes mapped from the OS; in_use: bytes in slabs that spans own
- * plus bytes of live big blocks' mappings; big: the latter alone.
- */
-static void mallinfo_figures(size_t *arena, size_t *in_use, size_t *big, size_t *nbig)
-{
-	int64_t v[STAT_COUNT];
-
-	stats_snapshot(v);
-	*arena = (size_t)v[STAT_BYTES_MAPPED];
-	*big = (size_t)v[STAT_BIG_BYTES];
-	*in_use = (size_t)v[STAT_SLABS_IN_USE] * SLAB_SIZE + *big;
-	*nbig = (size_t)v[STAT_BIG_IN_USE];
-}
-
-HAKMEM_API struct mallinfo2 hak_mallinfo2(void)
-{
-	struct mallinfo2 mi;
-	size_t arena, in_use, big, nbig;
-
-	memset(&mi, 0, sizeof(mi));
-	mallinfo_figures(&arena, &in_use, &big, &nbig);
-	mi.arena = arena;
-	mi.uordblks = in_use;
-	mi.fordblks = arena > in_use ? arena - in_use : 0;
-	mi.hblks = nbig;
-	mi.hblkhd = big;
-	return mi;
-}
-
-HAKMEM_API struct mallinfo hak_mallinfo(void)
-{
-	struct mallinfo2 m2 = hak_mallinfo2();
-	struct mallinfo mi;
-
-	memset(&mi, 0, sizeof(mi));
-	mi.arena = (int)m2.arena;
-	mi.uordblks = (int)m2.uordblks;
-	mi.fordblks = (int)m2.fordblks;
-	mi.hblks = (int)m2.hblks;
-	mi.hblkhd = (int)m2.hblkhd;
-	return mi;
-}
-
-HAKMEM_API void hak_malloc_stats(void)
-{
-	size_t arena, in_use, big, nbig;
-	char buf[256];
-	struct fmt_buf b = { buf, sizeof(buf), 0 };
-
-	mallinfo_figures(&arena, &in_use, &big, &nbig);
-	fmt_str(&b, "Arena 0:\nsystem bytes     = ");
-	fmt_u64(&b, arena);
-	fmt_str(&b, "\nin use bytes     = ");
-	fmt_u64(&b, in_use);
-	fmt_str(&b, "\nmax mmap regions = ");
-	fmt_u64(&b, nbig);
-	fmt_char(&b, '\n');
-	os_write_stderr(buf, b.len);
-	stats_print();
-}
-
-HAKMEM_API int hak_malloc_info(int options, FILE *stream)
-{
-	size_t arena, in_use, big, nbig;
-
-	if (options != 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	mallinfo_figures(&arena, &in_use, &big, &nbig);
-	fprintf(stream, "<malloc version=\"hakmem-1\">\n"
-		"<total type=\"slabs\" size=\"%zu\"/>\n"
-		"<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n"
-		"<system type=\"current\" size=\"%zu\"/>\n"
-		"</malloc>\n", in_use, nbig, big, arena);
-	return 0;
-}
-
-HAKMEM_API int hak_mallopt(int param, int value)
-{
-	switch (param) {
-	case M_TRIM_THRESHOLD:
-	case M_TOP_PAD:
-	case M_MMAP_THRESHOLD:
-	case M_MMAP_MAX:
-	case M_ARENA_MAX:
-	case M_ARENA_TEST:
-	case M_PERTURB:
-	case M_CHECK_ACTION:
-	case M_MXFAST:
-		return 1;   /* accepted; hakmem sizes its caches itself */
-	default:
-		return 0;
-	}
-}
-
-HAKMEM_API int hak_stats_get(struct hak_stats *out)
-{
-	int64_t v[STAT_COUNT];
-
-	memset(out, 0, sizeof(*out));
-	stats_snapshot(v);
-	out->slabs_in_use = (unsigned long long)v[STAT_SLABS_IN_USE];
-	out->superslabs_in_use = (unsigned long long)v[STAT_SUPERSLABS_IN_USE];
-	out->superslabs_cached = (unsigned long long)v[STAT_SUPERSLABS_CACHED];
-	out->big_in_use = (unsigned long long)v[STAT_BIG_IN_USE];
-	out->big_cached = (unsigned long long)v[STAT_BIG_CACHED];
-	out->bytes_mapped = (unsigned long long)v[STAT_BYTES_MAPPED];
-	if (!IS_ENABLED(CONFIG_STATS))
-		return -1;
-	out->allocs = (unsigned long long)v[STAT_ALLOCS];
-	out->frees = (unsigned long long)v[STAT_FREES];
-	out->remote_frees = (unsigned long long)v[STAT_REMOTE_FREES];
-	out->foreign_frees = (unsigned long long)v[STAT_FOREIGN_FREES];
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -552,9 +454,6 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 /* The standard names (CONFIG_OVERRIDE) */
 
 #if IS_ENABLED(CONFIG_OVERRIDE)
-#define HAK_ALIAS(name, target) \
-	extern __typeof(target) name __attribute__((alias(#target), visibility("default")))
-
 HAK_ALIAS(malloc, hak_malloc);
 HAK_ALIAS(free, hak_free);
 HAK_ALIAS(calloc, hak_calloc);
@@ -569,12 +468,6 @@ HAK_ALIAS(malloc_usable_size, hak_malloc_usable_size);
 HAK_ALIAS(free_sized, hak_free_sized);
 HAK_ALIAS(free_aligned_sized, hak_free_aligned_sized);
 HAK_ALIAS(cfree, hak_cfree);
-HAK_ALIAS(malloc_trim, hak_malloc_trim);
-HAK_ALIAS(mallinfo2, hak_mallinfo2);
-HAK_ALIAS(mallinfo, hak_mallinfo);
-HAK_ALIAS(malloc_stats, hak_malloc_stats);
-HAK_ALIAS(malloc_info, hak_malloc_info);
-HAK_ALIAS(mallopt, hak_mallopt);
 /* glibc's internal entry points: a static link that references one of
  * them must find it here, or it pulls in glibc's malloc.o as well. */
 HAK_ALIAS(__libc_malloc, hak_malloc);

@@ -45,15 +45,16 @@ void hak_bad_free(enum bad_free kind, const void *ptr)
 		[BAD_FOREIGN_REALLOC] = "foreign realloc",
 		[BAD_INVALID_FREE] = "invalid free",
 		[BAD_INVALID_REALLOC] = "invalid realloc",
-		[BAD_DOUBLE_FREE] = "double free",
+		[BAD_SIZE_MISMATCH] = "sized free of the wrong size",
 	};
 	static unsigned int reported;
 	const char *what = what_of[kind];
-	/* Interior pointers and double frees: memory that is ours. */
+	/* Interior pointers and wrong sizes: memory that is ours. */
 	int ours = kind != BAD_FOREIGN_FREE && kind != BAD_FOREIGN_REALLOC;
 
 	if (IS_ENABLED(CONFIG_STATS))
-		stat_global_add(STAT_FOREIGN_FREES, 1);
+		stat_global_add(kind == BAD_SIZE_MISMATCH ? STAT_SIZE_MISMATCHES
+				: STAT_FOREIGN_FREES, 1);
 	/* A config that checks double frees also stops at a free of our
 	 * memory that is no live block (its slab may have been released). */
 	if (IS_ENABLED(CONFIG_FOREIGN_ABORT) ||

@@ -27,6 +27,9 @@
  * an lea, still one instruction more than a RIP-relative operand).
  */
 #define hak_hidden  __attribute__((__visibility__("hidden")))
+/* Exports `name` as an alias of the API function `target` (CONFIG_OVERRIDE). */
+#define HAK_ALIAS(name, target) \
+	extern __typeof(target) name __attribute__((alias(#target), visibility("default")))
 
 /* Geometry (mm/superslab/superslab.h has the full picture). */
 #define SS_SHIFT      CONFIG_SUPERSLAB_SHIFT
@@ -51,16 +54,17 @@ cold void hak_warn(const char *what, const void *ptr);
 /*
  * A free (or realloc) of a pointer hakmem cannot accept.  The foreign kinds
  * are not our memory: ignored and counted; hardened aborts; debug reports
- * the first few.  The others are our memory but not a live block: ignored
- * and counted in release; debug, hardened and any config with
- * CONFIG_DOUBLE_FREE_CHECK abort.
+ * the first few.  The others are our memory but not a live block, or a
+ * sized free whose size does not fit the block: ignored and counted in
+ * release; debug, hardened and any config with CONFIG_DOUBLE_FREE_CHECK
+ * abort.  (A confirmed double free aborts in every config: hak_fatal.)
  */
 enum bad_free {
 	BAD_FOREIGN_FREE,
 	BAD_FOREIGN_REALLOC,
 	BAD_INVALID_FREE,     /* interior pointer, metadata, a free slab */
 	BAD_INVALID_REALLOC,
-	BAD_DOUBLE_FREE,      /* the block freed last (release), a cached big block */
+	BAD_SIZE_MISMATCH,    /* free_sized / free_aligned_sized */
 };
 cold void hak_bad_free(enum bad_free kind, const void *ptr);
 

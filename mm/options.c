@@ -8,20 +8,27 @@
 
 struct option_desc {
 	const char *env;
+	enum option_type type;
 	uint64_t min, max;
 };
 
-uint64_t option_values[OPT_COUNT] = {
-#define OPT_DEFAULT(id, env, def, lo, hi, desc) [OPT_##id] = (def),
+#define OPT_INIT_NUM(def) { .num = (def) }
+#define OPT_INIT_STR(def) { .str = (def) }
+union option_value option_values[OPT_COUNT] = {
+#define OPT_DEFAULT(id, env, type, def, lo, hi, desc) [OPT_##id] = OPT_INIT_##type(def),
 	HAK_OPTIONS(OPT_DEFAULT)
 #undef OPT_DEFAULT
 };
 
 static const struct option_desc options[OPT_COUNT] = {
-#define OPT_DESC(id, env, def, lo, hi, desc) [OPT_##id] = { env, lo, hi },
+#define OPT_DESC(id, env, type, def, lo, hi, desc) [OPT_##id] = { env, OPT_TYPE_##type, lo, hi },
 	HAK_OPTIONS(OPT_DESC)
 #undef OPT_DESC
 };
+
+/* The string values, copied out of the environment. */
+static char *str_area;
+static size_t str_left;
 
 extern char **environ;
 
@@ -38,11 +45,50 @@ static void report(const char *what, const char *entry)
 	os_write_stderr(buf, b.len);
 }
 
+/* A copy of string option value v, in OS memory; NULL if malformed. */
+static const char *copy_str(const struct option_desc *o, const char *v)
+{
+	size_t len = strlen(v), i;
+
+	if (len < o->min || len > o->max)
+		return NULL;
+	for (i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return NULL;
+	if (str_left < len + 1) {
+		void *p;
+
+		if (os_map(os_page_size(), &p))
+			return NULL;
+		str_area = p;
+		str_left = os_page_size();
+	}
+	memcpy(str_area, v, len + 1);
+	str_area += len + 1;
+	str_left -= len + 1;
+	return str_area - len - 1;
+}
+
+/* Parses one value of option o; 0 when it is malformed. */
+static int parse(const struct option_desc *o, const char *v, union option_value *out)
+{
+	uint64_t n;
+
+	if (o->type == OPT_TYPE_STR)
+		return (out->str = copy_str(o, v)) != NULL;
+	if (fmt_parse_u64(v, &n) || n < o->min || n > o->max)
+		return 0;
+	out->num = n;
+	return 1;
+}
+
 void options_init(void)
 {
 	char **e;
 	unsigned int i;
 
+	if (os_secure())
+		return;
 	for (e = environ; e && *e; e++) {
 		const char *entry = *e;
 		const char *eq = strchr(entry, '=');
@@ -52,12 +98,12 @@ void options_init(void)
 			continue;
 		for (i = 0; i < OPT_COUNT; i++) {
 			size_t len = strlen(options[i].env);
-			uint64_t v;
+			union option_value v;
 
 			if ((size_t)(eq - entry) != len || strncmp(entry, options[i].env, len))
 				continue;
 			known = 1;
-			if (fmt_parse_u64(eq + 1, &v) || v < options[i].min || v > options[i].max)
+			if (!parse(&options[i], eq + 1, &v))
 				report("malformed value, using the default", entry);
 			else
 				option_values[i] = v;

@@ -2,7 +2,8 @@
 /*
  * Run-time options: one table, read once at init from HAKMEM_* environment
  * variables, defaults from Kconfig.  A malformed or unknown HAKMEM_* value
- * is reported once on stderr and the default kept.
+ * is reported once on stderr and the default kept.  In a setuid or setgid
+ * program (AT_SECURE) every HAKMEM_* variable is ignored, silently.
  */
 #ifndef HAKMEM_MM_OPTIONS_H
 #define HAKMEM_MM_OPTIONS_H
@@ -31,38 +32,56 @@
 #define OPT_DEFAULT_THP_MB 0
 #endif
 
-/* X(ID, environment name, default, min, max, description) */
+/*
+ * X(ID, environment name, type, default, min, max, description).  NUM: a
+ * number in [min, max]; STR: a string of min to max bytes (printable
+ * ASCII), copied at init into memory from the OS layer.
+ */
 #define HAK_OPTIONS(X)                                                          \
-	X(STATS, "HAKMEM_STATS", 0, 0, 1, "print statistics at exit")            \
-	X(DECAY_MS, "HAKMEM_DECAY_MS", CONFIG_DECAY_MS, 0, 3600000,               \
+	X(STATS, "HAKMEM_STATS", NUM, 0, 0, 1, "print statistics at exit")       \
+	X(DECAY_MS, "HAKMEM_DECAY_MS", NUM, CONFIG_DECAY_MS, 0, 3600000,          \
 	  "age (ms) after which cached memory goes back to the kernel")          \
-	X(BIGCACHE_MB, "HAKMEM_BIGCACHE_MB", OPT_DEFAULT_BIGCACHE_MB, 0, 1048576, \
-	  "BigCache budget in MiB (0: off)")                                      \
-	X(SS_LRU_CAPACITY, "HAKMEM_SS_LRU", OPT_DEFAULT_SS_LRU, 0, 1024,          \
+	X(BIGCACHE_MB, "HAKMEM_BIGCACHE_MB", NUM, OPT_DEFAULT_BIGCACHE_MB, 0,     \
+	  1048576, "BigCache budget in MiB (0: off)")                             \
+	X(SS_LRU_CAPACITY, "HAKMEM_SS_LRU", NUM, OPT_DEFAULT_SS_LRU, 0, 1024,     \
 	  "empty superslabs kept in the LRU cache")                               \
-	X(HEAP_RESERVE, "HAKMEM_HEAP_RESERVE", CONFIG_HEAP_RESERVE, 0, 256,       \
+	X(HEAP_RESERVE, "HAKMEM_HEAP_RESERVE", NUM, CONFIG_HEAP_RESERVE, 0, 256,  \
 	  "empty spans a thread heap keeps")                                      \
-	X(HEAP_RESERVE_MAX, "HAKMEM_HEAP_RESERVE_MAX", OPT_DEFAULT_RESERVE_MAX,   \
+	X(HEAP_RESERVE_MAX, "HAKMEM_HEAP_RESERVE_MAX", NUM, OPT_DEFAULT_RESERVE_MAX, \
 	  0, 256, "largest reserve the adaptive layer may grow to")               \
-	X(THP_MB, "HAKMEM_THP_MB", OPT_DEFAULT_THP_MB, 0, 1048576,                \
+	X(THP_MB, "HAKMEM_THP_MB", NUM, OPT_DEFAULT_THP_MB, 0, 1048576,           \
 	  "big blocks from this size (MiB) get MADV_HUGEPAGE (0: never)")         \
-	X(VERBOSE, "HAKMEM_VERBOSE", 0, 0, 1, "report foreign frees on stderr")
+	X(VERBOSE, "HAKMEM_VERBOSE", NUM, 0, 0, 1, "report foreign frees on stderr") \
+	X(TEST_STRING, "HAKMEM_TEST_STRING", STR, "", 0, 64,                      \
+	  "a string option for the tests; no effect")
+
+enum option_type { OPT_TYPE_NUM, OPT_TYPE_STR };
 
 enum option_id {
-#define OPT_ENUM(id, env, def, lo, hi, desc) OPT_##id,
+#define OPT_ENUM(id, env, type, def, lo, hi, desc) OPT_##id,
 	HAK_OPTIONS(OPT_ENUM)
 #undef OPT_ENUM
 	OPT_COUNT
 };
 
-extern hak_hidden uint64_t option_values[OPT_COUNT];
+union option_value {
+	uint64_t num;
+	const char *str;
+};
+
+extern hak_hidden union option_value option_values[OPT_COUNT];
 
 static inline uint64_t hak_option(enum option_id id)
 {
-	return option_values[id];
+	return option_values[id].num;
 }
 
-/* Reads the environment (once, at init). */
+static inline const char *hak_option_str(enum option_id id)
+{
+	return option_values[id].str;
+}
+
+/* Reads the environment (once, at init; nothing under AT_SECURE). */
 void options_init(void);
 
 #endif

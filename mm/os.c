@@ -200,6 +200,11 @@ void os_sleep_ms(uint64_t ms)
 		;
 }
 
+int os_secure(void)
+{
+	return getauxval(AT_SECURE) != 0;
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 uint64_t os_random(void)

@@ -48,6 +48,10 @@ void os_keep_stderr(void);
 void os_write_report(const char *msg, size_t len);
 uint64_t os_now_ms(void);
 void os_sleep_ms(uint64_t ms);
+/* Whether the program runs with privileges its caller lacks (setuid,
+ * setgid, capabilities: AT_SECURE), so the environment is not to be
+ * trusted. */
+int os_secure(void);
 /* 64 random bits, for keys and carve orders (no syscall, no lock). */
 uint64_t os_random(void);
 /* Resident set size of the process in bytes, or 0 if unknown. */

@@ -23,6 +23,7 @@
 	X(FREES, frees, EVENT, "frees of hakmem blocks, all tiers")                \
 	X(REMOTE_FREES, remote_frees, EVENT, "frees by a thread other than the owner") \
 	X(FOREIGN_FREES, foreign_frees, GLOBAL, "ignored frees of non-hakmem pointers") \
+	X(SIZE_MISMATCHES, size_mismatches, GLOBAL, "sized frees whose size does not fit") \
 	X(SLABS_IN_USE, slabs_in_use, GLOBAL, "slabs in spans owned by heaps")     \
 	X(SUPERSLABS_IN_USE, superslabs_in_use, GLOBAL, "superslabs with a slab in use") \
 	X(SUPERSLABS_CACHED, superslabs_cached, GLOBAL, "empty superslabs in the LRU") \

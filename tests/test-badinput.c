@@ -12,8 +12,9 @@
  *    config: the block stays valid and is never handed out twice.  Without
  *    CONFIG_DOUBLE_FREE_CHECK / CONFIG_FOREIGN_ABORT the process must go
  *    on; with either, an abort is also accepted.
- *  - Double free of a currently free block aborts with SIGABRT when
- *    CONFIG_DOUBLE_FREE_CHECK, within a thread and across threads.
+ *  - Double free of a currently free block aborts with SIGABRT in every
+ *    config, within a thread and across threads, in every order; a live
+ *    block whose data holds the double-free key is freed normally.
  *  - Abort messages are one line on stderr: "hakmem: <what> <pointer>".
  *
  * Which tests must raise SIGABRT is decided from the config when the suite
@@ -30,6 +31,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <mm/heap/heap.h>
 #include "harness.h"
 #include "testutil.h"
 
@@ -355,12 +357,13 @@ START_TEST(test_interior_superslab_base)
 END_TEST
 
 /* --------------------------- double free --------------------------- */
-
+/*
+ * Every config catches a double free of a block that is currently free
+ * (mm/heap/suspect.c): at once when the owner makes the second free or
+ * finds the block on its lists, at the owner's next slow path (here
+ * malloc_trim) when another thread hands it over.
+ */
 static void *keeper; /* keeps the slab of the victim populated */
-
-#define REQUIRE_DOUBLE_FREE_CHECK()                                            \
-	HAK_REQUIRE(IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),                      \
-		    "needs CONFIG_DOUBLE_FREE_CHECK")
 
 static void *thread_free(void *arg)
 {
@@ -385,7 +388,8 @@ static void free_by(int who, void *p)
 
 /*
  * Allocates a keeper and a victim of `size`, then frees the victim twice,
- * by its owner or by another thread; the second free must abort.
+ * by its owner or by another thread; the second free must abort, by the
+ * owner's next slow path at the latest.
  */
 static void double_free(size_t size, int first, int second)
 {
@@ -394,23 +398,23 @@ static void double_free(size_t size, int first, int second)
 	ck_assert(keeper && p);
 	free_by(first, p);
 	free_by(second, p);
+	hak_malloc_trim(0);
 }
 
 #define DOUBLE_FREE_TEST(name, size, first, second)                            \
 	START_TEST(name)                                                       \
 	{                                                                      \
-		REQUIRE_DOUBLE_FREE_CHECK();                                   \
 		double_free(size, first, second);                              \
 	}                                                                      \
 	END_TEST
 
 DOUBLE_FREE_TEST(test_double_free_tiny, 64, OWNER, OWNER)
 DOUBLE_FREE_TEST(test_double_free_pool, 4096, OWNER, OWNER)
+DOUBLE_FREE_TEST(test_double_free_l25, 300000, OWNER, OWNER)
 
 /* The block is one of thousands freed (slabs emptied) when it recurs. */
 START_TEST(test_double_free_after_churn)
 {
-	REQUIRE_DOUBLE_FREE_CHECK();
 	enum { N = 5000 };
 	static void *q[N];
 	keeper = hak_malloc(48);
@@ -425,14 +429,191 @@ START_TEST(test_double_free_after_churn)
 }
 END_TEST
 
+/* free(A), other frees, free(A) */
+START_TEST(test_double_free_delayed)
+{
+	void *a = hak_malloc(80), *o[16];
+	ck_assert(a != NULL);
+	for (int i = 0; i < 16; i++)
+		ck_assert((o[i] = hak_malloc(80)) != NULL);
+	hak_free(a);
+	for (int i = 0; i < 16; i++)
+		hak_free(o[i]);
+	hak_free(a);
+}
+END_TEST
+
+/* free(A), free(B), malloc (which takes B back), free(A) */
+START_TEST(test_double_free_after_reuse_of_other)
+{
+	void *a = hak_malloc(96), *b = hak_malloc(96), *c;
+	ck_assert(a && b);
+	hak_free(a);
+	hak_free(b);
+	c = hak_malloc(96);
+	ck_assert(c != NULL);
+	hak_free(a);
+}
+END_TEST
+
+/* free(A), free(B), free(A), free(B) */
+START_TEST(test_double_free_interleaved)
+{
+	void *a = hak_malloc(112), *b = hak_malloc(112);
+	ck_assert(a && b);
+	hak_free(a);
+	hak_free(b);
+	hak_free(a);
+	hak_free(b);
+}
+END_TEST
+
 /* freed by its owner, freed again by another thread */
 DOUBLE_FREE_TEST(test_double_free_owner_then_remote, 64, OWNER, REMOTE)
+
+/* freed by its owner, freed again by another thread (handed to the owner),
+ * then handed out again by the owner's malloc before the owner confirms:
+ * still a double free, never a second copy of the block on the free list */
+START_TEST(test_double_free_handed_over_reused)
+{
+	void *k = hak_malloc(64), *p = hak_malloc(64), *q;
+	ck_assert(k && p);
+	hak_free(p);
+	free_in_thread(p);
+	q = hak_malloc(64);
+	ck_assert_ptr_eq(q, p);
+	hak_malloc_trim(0);
+}
+END_TEST
 
 /* freed remotely (sits on the remote list), then freed again by the owner */
 DOUBLE_FREE_TEST(test_double_free_remote_then_owner, 128, REMOTE, OWNER)
 
 /* freed remotely twice, by two different threads */
 DOUBLE_FREE_TEST(test_double_free_remote_twice, 8192, REMOTE, REMOTE)
+
+/* Blocks of a thread that has exited (abandoned spans), freed twice by
+ * other threads. */
+static void *alloc_in_thread(void *arg)
+{
+	return hak_malloc((size_t)(uintptr_t)arg);
+}
+
+START_TEST(test_double_free_abandoned)
+{
+	void *k = run_thread(alloc_in_thread, (void *)(uintptr_t)256);
+	void *p = run_thread(alloc_in_thread, (void *)(uintptr_t)256);
+	ck_assert(k && p);
+	(void)k;
+	free_in_thread(p);
+	free_in_thread(p);
+}
+END_TEST
+
+/* A live block whose second word happens to hold the key is freed
+ * normally: the check has no false positive.  The thread heap then hands
+ * the block out again (the shared heap of a TINY=n build keeps no such
+ * order), with the key cleared. */
+START_TEST(test_key_in_live_block)
+{
+	void *k = hak_malloc(64), *p = hak_malloc(64), *q;
+	ck_assert(k && p);
+	((uint64_t *)p)[1] = free_key;
+	hak_free(p);
+	q = hak_malloc(64);
+	ck_assert(q != NULL && ((uint64_t *)q)[1] != free_key);
+	if (IS_ENABLED(CONFIG_TINY))
+		ck_assert_ptr_eq(q, p);
+	((uint64_t *)q)[1] = free_key;
+	free_in_thread(q);    /* handed over to the owner, which frees it */
+	hak_malloc_trim(0);
+	q = hak_malloc(64);
+	ck_assert(q != NULL);
+	if (IS_ENABLED(CONFIG_TINY))
+		ck_assert_ptr_eq(q, p);
+	hak_free(q);
+	hak_free(k);
+}
+END_TEST
+
+/* ---------------------------- sized frees --------------------------- */
+/*
+ * free_sized / free_aligned_sized check the size against the block: more
+ * than its usable size, or less than any size that could leave a block in
+ * its class (realloc shrinks in place down to half; memalign(S, 1) takes a
+ * power-of-two class S), or a misaligned pointer, is a mismatch: counted and freed normally in release, an abort with
+ * CONFIG_FOREIGN_ABORT (hardened) or the debug checks.
+ */
+static const int size_aborts = IS_ENABLED(CONFIG_FOREIGN_ABORT) ||
+			       IS_ENABLED(CONFIG_DEBUG_ASSERT) ||
+			       IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK);
+
+struct sized_case {
+	size_t size, align, realloc_to; /* how the block is made */
+	size_t freed, freed_align;      /* how it is freed (align 0: free_sized) */
+	int fits;
+};
+
+static int child_sized(void *arg)
+{
+	const struct sized_case *c = arg;
+	struct hak_stats a, b;
+	void *p = c->align ? hak_aligned_alloc(c->align, c->size) : hak_malloc(c->size);
+
+	if (!p)
+		return 20;
+	if (c->realloc_to && hak_realloc(p, c->realloc_to) != p)
+		return 21;
+	a = stats_now();
+	if (c->freed_align)
+		hak_free_aligned_sized(p, c->freed_align, c->freed);
+	else
+		hak_free_sized(p, c->freed);
+	b = stats_now();
+	if (IS_ENABLED(CONFIG_STATS) && (b.size_mismatches != a.size_mismatches + !c->fits ||
+					 b.frees != a.frees + 1))
+		return 22;
+	return 0;
+}
+
+START_TEST(test_sized_free)
+{
+	static const struct sized_case cases[] = {
+		{ 100, 0, 0, 100, 0, 1 },
+		{ 100, 0, 0, 112, 0, 1 },          /* the usable size */
+		{ 0, 0, 0, 0, 0, 1 },
+		{ 1000, 0, 600, 600, 0, 1 },       /* shrunk in place */
+		{ 4096 + 1, 0, 0, 4096 + 1, 0, 1 },
+		{ 100, 4096, 0, 100, 4096, 1 },
+		{ 5u << 20, 0, 0, 5u << 20, 0, 1 },
+		{ 100, 64, 0, 100, 64, 1 },
+		{ 100, 0, 0, 200, 0, 0 },          /* more than the block */
+		{ 1000, 0, 0, 100, 0, 0 },         /* a size of a much smaller class */
+		{ 100, 4096, 0, 100, 0, 1 },       /* memalign(4096, 100) could have made it */
+		{ 4500, 0, 0, 100, 0, 0 },         /* a 5056 B block: no call leaves 100 there */
+		{ 100, 4096, 0, 100, 3, 0 },       /* not a power of two */
+		{ 5u << 20, 0, 0, 100, 0, 0 },
+		{ 5u << 20, 0, 0, 6u << 20, 0, 0 },
+	};
+	static char err[4096];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct sized_case *c = &cases[i];
+		int st = run_child(child_sized, (void *)c, err, sizeof(err));
+
+		if (!c->fits && size_aborts) {
+			ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+				      "case %u: no abort (status %#x), stderr: %s", i, st, err);
+			ck_assert_msg(strstr(err, "hakmem: sized free of the wrong size"),
+				      "case %u: stderr: %s", i, err);
+		} else {
+			ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				      "case %u: status %#x, stderr: %s", i, st, err);
+		}
+	}
+}
+END_TEST
 
 /* ------------------------- abort messages -------------------------- */
 
@@ -457,9 +638,6 @@ static int child_double_free(void *arg)
 
 START_TEST(test_abort_message)
 {
-	HAK_REQUIRE(IS_ENABLED(CONFIG_FOREIGN_ABORT) ||
-			    IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK),
-		    "needs CONFIG_FOREIGN_ABORT or CONFIG_DOUBLE_FREE_CHECK");
 	static char err[8192];
 	int st;
 
@@ -472,7 +650,7 @@ START_TEST(test_abort_message)
 			      "no 'hakmem: <what> %p' line; stderr: %s",
 			      (void *)buf, err);
 	}
-	if (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)) {
+	{
 		void *p = NULL;
 		st = run_child(child_double_free, NULL, err, sizeof(err));
 		ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
@@ -485,7 +663,7 @@ START_TEST(test_abort_message)
 }
 END_TEST
 
-/* Without the check, a double free is undefined; but a single free is not. */
+/* Free, reuse and free again by the rightful owner: legal, never aborts. */
 START_TEST(test_no_false_double_free)
 {
 	/* free, reuse, free again: legal and must never abort */
@@ -514,7 +692,6 @@ static Suite *make_suite(void)
 	TCase *ti = tcase_create("interior");
 	TCase *td = tcase_create("double_free");
 	const int fa = IS_ENABLED(CONFIG_FOREIGN_ABORT) ? SIGABRT : 0;
-	const int dfc = IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) ? SIGABRT : 0;
 
 	/* signal 0 = must exit normally */
 	tcase_add_test_raise_signal(tf, test_foreign_stack, fa);
@@ -532,14 +709,22 @@ static Suite *make_suite(void)
 	tcase_add_test(ti, test_interior_superslab_base);
 	suite_add_tcase(s, ti);
 
-	tcase_add_test_raise_signal(td, test_double_free_tiny, dfc);
-	tcase_add_test_raise_signal(td, test_double_free_pool, dfc);
-	tcase_add_test_raise_signal(td, test_double_free_after_churn, dfc);
-	tcase_add_test_raise_signal(td, test_double_free_owner_then_remote, dfc);
-	tcase_add_test_raise_signal(td, test_double_free_remote_then_owner, dfc);
-	tcase_add_test_raise_signal(td, test_double_free_remote_twice, dfc);
+	tcase_add_test_raise_signal(td, test_double_free_tiny, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_pool, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_l25, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_after_churn, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_delayed, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_after_reuse_of_other, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_interleaved, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_owner_then_remote, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_handed_over_reused, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_remote_then_owner, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_remote_twice, SIGABRT);
+	tcase_add_test_raise_signal(td, test_double_free_abandoned, SIGABRT);
+	tcase_add_test(td, test_key_in_live_block);
 	tcase_add_test(td, test_abort_message);
 	tcase_add_test(td, test_no_false_double_free);
+	tcase_add_test(td, test_sized_free);
 	suite_add_tcase(s, td);
 	return s;
 }

@@ -432,7 +432,7 @@ START_TEST(test_remote_sweep)
 		 * time (0 here), every MAINTENANCE_EVERY (64) of them. */
 		unsigned int i;
 
-		option_values[OPT_DECAY_MS] = 0;
+		option_values[OPT_DECAY_MS].num = 0;
 		for (i = 0; i < 64; i++)
 			hak_free(heap_alloc_slow(tls_heap, size_to_class(16)));
 		/* Collected and empty: in the reserve or given back. */

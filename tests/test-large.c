@@ -63,7 +63,7 @@ START_TEST(test_freed_unregistered_without_cache)
 	int64_t mapped;
 
 	ck_assert_int_eq(hak_init(), 0);
-	option_values[OPT_BIGCACHE_MB] = 0;
+	option_values[OPT_BIGCACHE_MB].num = 0;
 	p = hak_malloc(5 * MiB);
 	ck_assert(p);
 	base = base_of(p);
@@ -83,8 +83,8 @@ START_TEST(test_bigcache_reuse)
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_BIGCACHE), "needs CONFIG_BIGCACHE");
 	ck_assert_int_eq(hak_init(), 0);
-	option_values[OPT_DECAY_MS] = 60000;
-	option_values[OPT_BIGCACHE_MB] = 64;
+	option_values[OPT_DECAY_MS].num = 60000;
+	option_values[OPT_BIGCACHE_MB].num = 64;
 	p = hak_malloc(n);
 	ck_assert(p);
 	memset(p, 0xee, n);
@@ -133,9 +133,9 @@ START_TEST(test_bigcache_budget)
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_BIGCACHE), "needs CONFIG_BIGCACHE");
 	ck_assert_int_eq(hak_init(), 0);
-	option_values[OPT_DECAY_MS] = 60000;
+	option_values[OPT_DECAY_MS].num = 60000;
 	decay_run(1);
-	option_values[OPT_BIGCACHE_MB] = 8;
+	option_values[OPT_BIGCACHE_MB].num = 8;
 	for (i = 0; i < N; i++) {
 		p[i] = hak_malloc(n);
 		ck_assert(p[i]);
@@ -158,7 +158,7 @@ START_TEST(test_bigcache_budget)
 	hak_free(p[0]);
 
 	/* Larger than the whole budget: never cached. */
-	option_values[OPT_BIGCACHE_MB] = 2;
+	option_values[OPT_BIGCACHE_MB].num = 2;
 	hak_free(p[3]);
 	ck_assert_uint_eq(registry_kind(base[3]), REG_NONE);
 	decay_run(1);

@@ -18,11 +18,30 @@
 
 extern char **environ;
 
-static const uint64_t defaults[OPT_COUNT] = {
-#define OPT_DEF(id, env, def, lo, hi, desc) [OPT_##id] = (def),
+#define OPT_DEF_NUM(def) { .num = (def) }
+#define OPT_DEF_STR(def) { .str = (def) }
+static const union option_value defaults[OPT_COUNT] = {
+#define OPT_DEF(id, env, type, def, lo, hi, desc) [OPT_##id] = OPT_DEF_##type(def),
 	HAK_OPTIONS(OPT_DEF)
 #undef OPT_DEF
 };
+static const enum option_type types[OPT_COUNT] = {
+#define OPT_TYPE(id, env, type, def, lo, hi, desc) [OPT_##id] = OPT_TYPE_##type,
+	HAK_OPTIONS(OPT_TYPE)
+#undef OPT_TYPE
+};
+
+/* Whether every option has its default value. */
+static int all_defaults(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < OPT_COUNT; i++)
+		if (types[i] == OPT_TYPE_STR ? strcmp(option_values[i].str, defaults[i].str)
+		    : option_values[i].num != defaults[i].num)
+			return 0;
+	return 1;
+}
 
 static char captured[4096];
 
@@ -110,8 +129,8 @@ static void expect_value(const char *name, enum option_id id, const char *value,
 {
 	ck_assert_msg(init_with(name, value, NULL) == 0, "%s=%s: reported: %s", name,
 		      value, captured);
-	ck_assert_msg(option_values[id] == want, "%s=%s: value %llu, want %llu", name, value,
-		      (unsigned long long)option_values[id], (unsigned long long)want);
+	ck_assert_msg(option_values[id].num == want, "%s=%s: value %llu, want %llu", name, value,
+		      (unsigned long long)option_values[id].num, (unsigned long long)want);
 }
 
 /* name=value alone is reported once and option id keeps its default. */
@@ -121,8 +140,8 @@ static void expect_malformed(const char *name, enum option_id id, const char *va
 
 	ck_assert_msg(init_with(name, value, NULL) == 1, "%s=%s: want one report, got: %s",
 		      name, value, captured);
-	ck_assert_msg(option_values[id] == defaults[id], "%s=%s: value %llu kept", name,
-		      value, (unsigned long long)option_values[id]);
+	ck_assert_msg(option_values[id].num == defaults[id].num, "%s=%s: value %llu kept", name,
+		      value, (unsigned long long)option_values[id].num);
 	snprintf(want, sizeof(want), "%s=%s", name, value);
 	ck_assert_msg(strstr(captured, want) != NULL, "report lacks \"%s\": %s", want,
 		      captured);
@@ -131,8 +150,8 @@ static void expect_malformed(const char *name, enum option_id id, const char *va
 START_TEST(test_defaults)
 {
 	ck_assert_int_eq(init_with(NULL), 0);
-	ck_assert(memcmp(option_values, defaults, sizeof(defaults)) == 0);
-	ck_assert_uint_eq(option_values[OPT_DECAY_MS], CONFIG_DECAY_MS);
+	ck_assert(all_defaults());
+	ck_assert_uint_eq(option_values[OPT_DECAY_MS].num, CONFIG_DECAY_MS);
 	ck_assert_uint_eq(hak_option(OPT_STATS), 0);
 }
 END_TEST
@@ -142,8 +161,8 @@ START_TEST(test_decay_ms)
 	expect_value("HAKMEM_DECAY_MS", OPT_DECAY_MS, "250", 250);
 	ck_assert_uint_eq(hak_option(OPT_DECAY_MS), 250);
 	/* Nothing else changed. */
-	option_values[OPT_DECAY_MS] = defaults[OPT_DECAY_MS];
-	ck_assert(memcmp(option_values, defaults, sizeof(defaults)) == 0);
+	option_values[OPT_DECAY_MS].num = defaults[OPT_DECAY_MS].num;
+	ck_assert(all_defaults());
 }
 END_TEST
 
@@ -151,11 +170,11 @@ START_TEST(test_several)
 {
 	ck_assert_int_eq(init_with("HAKMEM_STATS", "1", "HAKMEM_VERBOSE", "1", "HAKMEM_SS_LRU", "3",
 				   "HAKMEM_HEAP_RESERVE", "0", NULL), 0);
-	ck_assert_uint_eq(option_values[OPT_STATS], 1);
-	ck_assert_uint_eq(option_values[OPT_VERBOSE], 1);
-	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY], 3);
-	ck_assert_uint_eq(option_values[OPT_HEAP_RESERVE], 0);
-	option_values[OPT_STATS] = 0;   /* no statistics at this child's exit */
+	ck_assert_uint_eq(option_values[OPT_STATS].num, 1);
+	ck_assert_uint_eq(option_values[OPT_VERBOSE].num, 1);
+	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY].num, 3);
+	ck_assert_uint_eq(option_values[OPT_HEAP_RESERVE].num, 0);
+	option_values[OPT_STATS].num = 0;   /* no statistics at this child's exit */
 }
 END_TEST
 
@@ -178,9 +197,9 @@ START_TEST(test_bounds_inclusive)
 {
 	ck_assert_int_eq(init_with("HAKMEM_DECAY_MS", "3600000", "HAKMEM_SS_LRU", "1024",
 				   "HAKMEM_HEAP_RESERVE", "256", NULL), 0);
-	ck_assert_uint_eq(option_values[OPT_DECAY_MS], 3600000);
-	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY], 1024);
-	ck_assert_uint_eq(option_values[OPT_HEAP_RESERVE], 256);
+	ck_assert_uint_eq(option_values[OPT_DECAY_MS].num, 3600000);
+	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY].num, 1024);
+	ck_assert_uint_eq(option_values[OPT_HEAP_RESERVE].num, 256);
 	expect_value("HAKMEM_DECAY_MS", OPT_DECAY_MS, "0", 0);
 }
 END_TEST
@@ -189,9 +208,9 @@ START_TEST(test_suffixes)
 {
 	ck_assert_int_eq(init_with("HAKMEM_BIGCACHE_MB", "64k", "HAKMEM_DECAY_MS", "2k",
 				   "HAKMEM_THP_MB", "1K", NULL), 0);
-	ck_assert_uint_eq(option_values[OPT_BIGCACHE_MB], 65536);
-	ck_assert_uint_eq(option_values[OPT_DECAY_MS], 2048);
-	ck_assert_uint_eq(option_values[OPT_THP_MB], 1024);
+	ck_assert_uint_eq(option_values[OPT_BIGCACHE_MB].num, 65536);
+	ck_assert_uint_eq(option_values[OPT_DECAY_MS].num, 2048);
+	ck_assert_uint_eq(option_values[OPT_THP_MB].num, 1024);
 	expect_value("HAKMEM_BIGCACHE_MB", OPT_BIGCACHE_MB, "1m", 1048576);   /* the maximum */
 	expect_malformed("HAKMEM_BIGCACHE_MB", OPT_BIGCACHE_MB, "2m");
 	expect_malformed("HAKMEM_BIGCACHE_MB", OPT_BIGCACHE_MB, "1g");
@@ -202,23 +221,51 @@ START_TEST(test_unknown)
 {
 	ck_assert_int_eq(init_with("HAKMEM_FOO", "1", NULL), 1);
 	ck_assert_msg(strstr(captured, "HAKMEM_FOO") != NULL, "got: %s", captured);
-	ck_assert(memcmp(option_values, defaults, sizeof(defaults)) == 0);
+	ck_assert(all_defaults());
 
 	/* A known name with extra characters is unknown, not a match. */
 	ck_assert_int_eq(init_with("HAKMEM_DECAY_MSX", "5", "HAKMEM_DECAY", "5", NULL), 2);
-	ck_assert_uint_eq(option_values[OPT_DECAY_MS], defaults[OPT_DECAY_MS]);
+	ck_assert_uint_eq(option_values[OPT_DECAY_MS].num, defaults[OPT_DECAY_MS].num);
 
 	/* Not our prefix: silently ignored. */
 	ck_assert_int_eq(init_with("HAKMEMX", "1", "XHAKMEM_STATS", "1", NULL), 0);
-	ck_assert_uint_eq(option_values[OPT_STATS], 0);
+	ck_assert_uint_eq(option_values[OPT_STATS].num, 0);
 	unsetenv("HAKMEMX");
 	unsetenv("XHAKMEM_STATS");
 
 	/* Good and bad together: each bad one reported once, good ones kept. */
 	ck_assert_int_eq(init_with("HAKMEM_FOO", "1", "HAKMEM_DECAY_MS", "abc", "HAKMEM_SS_LRU",
 				   "5", NULL), 2);
-	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY], 5);
-	ck_assert_uint_eq(option_values[OPT_DECAY_MS], defaults[OPT_DECAY_MS]);
+	ck_assert_uint_eq(option_values[OPT_SS_LRU_CAPACITY].num, 5);
+	ck_assert_uint_eq(option_values[OPT_DECAY_MS].num, defaults[OPT_DECAY_MS].num);
+}
+END_TEST
+
+/* String options: copied out of the environment, length and characters
+ * checked; a malformed one is reported and keeps its default. */
+START_TEST(test_string)
+{
+	char longv[80];
+	const char *v;
+
+	ck_assert_int_eq(init_with("HAKMEM_TEST_STRING", "/tmp/hakmem-%p.json", NULL), 0);
+	v = hak_option_str(OPT_TEST_STRING);
+	ck_assert_str_eq(v, "/tmp/hakmem-%p.json");
+	ck_assert_ptr_ne(v, getenv("HAKMEM_TEST_STRING"));   /* a copy */
+	setenv("HAKMEM_TEST_STRING", "changed", 1);
+	ck_assert_str_eq(v, "/tmp/hakmem-%p.json");
+
+	memset(longv, 'x', 64);
+	longv[64] = '\0';
+	ck_assert_int_eq(init_with("HAKMEM_TEST_STRING", longv, NULL), 0);   /* the maximum */
+	ck_assert_uint_eq(strlen(hak_option_str(OPT_TEST_STRING)), 64);
+	longv[64] = 'x';
+	longv[65] = '\0';
+	ck_assert_int_eq(init_with("HAKMEM_TEST_STRING", longv, NULL), 1);
+	ck_assert(all_defaults());
+	ck_assert_int_eq(init_with("HAKMEM_TEST_STRING", "a\tb", NULL), 1);
+	ck_assert(all_defaults());
+	ck_assert_msg(strstr(captured, "malformed") != NULL, "got: %s", captured);
 }
 END_TEST
 
@@ -234,6 +281,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_bounds_inclusive);
 	tcase_add_test(tc, test_suffixes);
 	tcase_add_test(tc, test_unknown);
+	tcase_add_test(tc, test_string);
 	return s;
 }
 

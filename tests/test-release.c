@@ -208,7 +208,7 @@ END_TEST
 START_TEST(test_release_decay)
 {
 	struct peak r = run_peak();
-	uint64_t decay = option_values[OPT_DECAY_MS], t0 = now_ms(), t;
+	uint64_t decay = option_values[OPT_DECAY_MS].num, t0 = now_ms(), t;
 	size_t after = 0, limit = r.base + (r.peak - r.base) / 10;
 	struct hak_stats st;
 	uint64_t rss_ms = 0;

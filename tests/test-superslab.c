@@ -283,7 +283,7 @@ START_TEST(test_lru_and_decay)
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_SS_LRU), "needs CONFIG_SS_LRU");
 	ck_assert_int_eq(hak_init(), 0);
-	option_values[OPT_DECAY_MS] = 60000;    /* no decay behind our back */
+	option_values[OPT_DECAY_MS].num = 60000;    /* no decay behind our back */
 	ck_assert_uint_ge(hak_option(OPT_SS_LRU_CAPACITY), 1);
 
 	ss = own_whole_superslab(0, s, 3 * SLABS_PER_SS, &n);
@@ -332,7 +332,7 @@ START_TEST(test_lru_reuse)
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_SS_LRU), "needs CONFIG_SS_LRU");
 	ck_assert_int_eq(hak_init(), 0);
-	option_values[OPT_DECAY_MS] = 60000;
+	option_values[OPT_DECAY_MS].num = 60000;
 	slabpool_decay(os_now_ms(), 1);    /* empty LRU */
 	ss = own_whole_superslab(0, s, 3 * SLABS_PER_SS, &n);
 	ck_assert(ss);
@@ -371,7 +371,7 @@ START_TEST(test_no_lru_when_disabled)
 	int64_t mapped;
 
 	ck_assert_int_eq(hak_init(), 0);
-	option_values[OPT_SS_LRU_CAPACITY] = 0;
+	option_values[OPT_SS_LRU_CAPACITY].num = 0;
 	ss = own_whole_superslab(0, s, 3 * SLABS_PER_SS, &n);
 	ck_assert(ss);
 	for (k = 0; k < n; k++)

@@ -81,6 +81,22 @@ int abandoned_adopt_span(struct heap *h, struct span *s)
 	return adopted;
 }
 
+int abandoned_free_suspect(struct heap *me, struct span *s, void *p)
+{
+	unsigned int cls = s->cls;
+	int ours;
+
+	abandoned_lock_class(cls);
+	ours = atomic_load_relaxed(&s->state) == SPAN_ABANDONED;
+	if (ours) {
+		if (span_holds_free(s, p))
+			hak_fatal("double free", p);
+		heap_push_remote(me, s, p);
+	}
+	abandoned_unlock_class(cls);
+	return ours;
+}
+
 /* Taking a class's lock once per run of spans of that class (a heap's list
  * comes grouped by class). */
 void abandon_spans(struct dlist *spans)

@@ -24,12 +24,6 @@ void *heap_free_head(const struct span *s)
 	return b;
 }
 
-/* A free of the block freed last: ignored and counted (release). */
-void heap_double_free(void *p)
-{
-	hak_bad_free(BAD_DOUBLE_FREE, p);
-}
-
 void heap_set_current(struct heap *h, unsigned int cls, struct span *s)
 {
 	h->current[cls] = s;
@@ -263,6 +257,8 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 	}
 	if (unlikely(++h->slow_calls % MAINTENANCE_EVERY == 0))
 		heap_periodic(h);
+	if (unlikely(atomic_load_relaxed(&h->suspects)))
+		heap_drain_suspects(h);
 
 	s = h->current[cls];
 	for (;;) {

@@ -39,12 +39,17 @@ static inline void span_check_free_list(const struct span *s) { (void)s; }
 
 #define FILL_FREE  0xdf
 #define FILL_ALLOC 0xa5
+/* A free block's fill starts past its link and its double-free key. */
+#define FILL_SKIP  (2 * sizeof(void *))
 #if IS_ENABLED(CONFIG_DEBUG_FILL)
 /* Checks a block's free fill and fills it for use; fills a freed block
  * (on the way to a list: fill_free_raw). */
 void fill_check_alloc(struct span *s, void *b);
 void fill_free(struct span *s, void *b);
-static inline void fill_free_raw(void *b, size_t size) { memset(b, FILL_FREE, size); }
+static inline void fill_free_raw(void *b, size_t size)
+{
+	memset((char *)b + FILL_SKIP, FILL_FREE, size - FILL_SKIP);
+}
 #else
 static always_inline void fill_check_alloc(struct span *s, void *b) { (void)s; (void)b; }
 static always_inline void fill_free(struct span *s, void *b) { (void)s; (void)b; }

@@ -11,7 +11,7 @@ void fill_check_alloc(struct span *s, void *b)
 	if (span_block_index(s, (uintptr_t)b) < 0)
 		heap_corrupt(s, b);
 	vg_mem_defined(b, s->block_size);
-	for (i = sizeof(void *); i < s->block_size; i++)
+	for (i = FILL_SKIP; i < s->block_size; i++)
 		if (p[i] != FILL_FREE)
 			hak_fatal("write after free", b);
 	memset(b, FILL_ALLOC, s->block_size);
@@ -19,5 +19,5 @@ void fill_check_alloc(struct span *s, void *b)
 
 void fill_free(struct span *s, void *p)
 {
-	memset(p, FILL_FREE, s->block_size);
+	fill_free_raw(p, s->block_size);
 }

@@ -101,6 +101,7 @@ struct heap {
 	uint32_t reacquired;          /* adaptive: spans taken soon after a release */
 	uint64_t slow_calls;
 	uint64_t swept_ms;            /* last heap_sweep_remote (os_now_ms) */
+	uint32_t suspects;            /* notify_lock; relaxed peek by the owner */
 	uint64_t rng;
 #if IS_ENABLED(CONFIG_DEBUG_TRACE)
 	uint64_t trace_pos;           /* events recorded so far */
@@ -112,6 +113,8 @@ struct heap {
 	 * taking or releasing notify_lock.
 	 */
 	struct hak_lock notify_lock;
+	void **suspect_buf;           /* notify_lock: suspected double frees */
+	uint32_t suspect_cap;         /* notify_lock: suspect_buf's size */
 	struct heap *all_next;        /* heaps_lock: every heap ever made */
 	struct heap *free_next;       /* heaps_lock: unused heaps */
 };
@@ -163,12 +166,23 @@ static always_inline void *link_next(const struct span *s, void *at)
 #include <mm/heap/debug.h>
 
 /*
- * Owner: block b, popped from s, is handed out.  CONFIG_DOUBLE_FREE_CHECK
- * sets its bit (atomically: remote frees clear bits of the same words),
- * and a bit already set means the free list was corrupted.
+ * The double-free key (suspect.c): a free writes it into the freed block's
+ * second word, malloc clears it.  A free that finds it there suspects a
+ * double free and confirms it on a slow path, never writing to the block
+ * first.  Random per process, set at init before any block exists.
+ */
+extern hak_hidden uint64_t free_key;
+#define BLOCK_KEY(p) (((uint64_t *)(p))[1])
+
+/*
+ * Owner: block b, popped from s, is handed out: its key is cleared.
+ * CONFIG_DOUBLE_FREE_CHECK sets its bit (atomically: remote frees clear
+ * bits of the same words), and a bit already set means the free list was
+ * corrupted.
  */
 static always_inline void heap_account_alloc(struct heap *h, struct span *s, void *b)
 {
+	BLOCK_KEY(b) = 0;
 	double_free_mark_alloc(s, b);
 	fill_check_alloc(s, b);
 	heap_stat_inc(h, STAT_ALLOCS);
@@ -208,7 +222,7 @@ static always_inline void *heap_pop(struct heap *h, struct span *s)
 	} else {
 		if (unlikely(!span_head_in_span(s, b)))
 			return NULL;
-		vg_mem_defined(b, sizeof(void *));
+		vg_mem_defined(b, 2 * sizeof(void *));
 		s->free = *(void **)b;
 	}
 	s->used++;
@@ -234,31 +248,41 @@ noinline void *heap_alloc_slow_direct(struct heap *h, size_t i);
 void heap_set_current(struct heap *h, unsigned int cls, struct span *s);
 
 noinline void heap_free_local_slow(struct heap *h, struct span *s);
-cold void heap_double_free(void *p);
 noinline void heap_free_remote(struct span *s, void *p);
+/* A free by the owner that found the key in the block (suspect.c). */
+noinline void heap_free_suspect(struct heap *h, struct span *s, void *p);
+
+/* Owner: pushes block p (no key in it) onto s's free list. */
+static always_inline void heap_push_local(struct heap *h, struct span *s, void *p, uint64_t key)
+{
+	double_free_mark_free(s, p);
+	fill_free(s, p);
+	BLOCK_KEY(p) = key;
+	*(void **)p = link_encode(s, p, s->free);
+	s->free = p;
+	heap_stat_inc(h, STAT_FREES);
+	if (unlikely(--s->used == 0))
+		heap_free_local_slow(h, s);
+}
 
 /*
- * Frees block p of span s (already validated as a block start).
- * CONFIG_DOUBLE_FREE_CHECK clears its bit, atomically, whoever frees it: a
- * bit already clear is a double free, whichever threads made the two frees.
+ * Frees block p of span s (already validated as a block start).  A block
+ * that holds the key is a suspected double free: heap_free_suspect
+ * confirms it.  CONFIG_DOUBLE_FREE_CHECK also clears the block's bit,
+ * atomically, whoever frees it: a bit already clear is a double free.
  */
 static always_inline void heap_free_block(struct span *s, void *p)
 {
 	struct heap *h = tls_heap;
 
 	if (likely(load_relaxed_foldable(&s->owner) == h)) {
-		double_free_mark_free(s, p);
-		fill_free(s, p);
-		/* Without the bitmap, catch at least the block freed last. */
-		if (!IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) && unlikely(p == s->free)) {
-			heap_double_free(p);
+		uint64_t key = free_key;
+
+		if (unlikely(BLOCK_KEY(p) == key)) {
+			heap_free_suspect(h, s, p);
 			return;
 		}
-		*(void **)p = link_encode(s, p, s->free);
-		s->free = p;
-		heap_stat_inc(h, STAT_FREES);
-		if (unlikely(--s->used == 0))
-			heap_free_local_slow(h, s);
+		heap_push_local(h, s, p, key);
 		return;
 	}
 	heap_free_remote(s, p);

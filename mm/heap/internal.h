@@ -52,7 +52,9 @@ int span_release_if_all_remote(struct span *s);
 /* The same for every span on `list`; returns how many went back. */
 unsigned int spans_release_all_remote(struct dlist *list);
 
-/* remote.c.  Owner: takes the notified spans back onto their partial lists. */
+/* remote.c: a remote free's push (counted, keyed, notifying a FULL span). */
+void heap_push_remote(struct heap *me, struct span *s, void *p);
+/* Owner: takes the notified spans back onto their partial lists. */
 void heap_drain_notified(struct heap *h);
 /* Owner: detaches its exhausted current span (FULL); -1 if frees came. */
 int span_detach(struct heap *h, struct span *s);
@@ -71,6 +73,9 @@ void abandoned_init(void);
 struct span *abandoned_adopt(struct heap *h, unsigned int cls);
 /* h adopts s if it is still ABANDONED (a free into it); 1 when it did. */
 int abandoned_adopt_span(struct heap *h, struct span *s);
+/* A suspected double free into an ABANDONED span, confirmed under its
+ * class's lock; 0 when the span is no longer abandoned. */
+int abandoned_free_suspect(struct heap *me, struct span *s, void *p);
 /* Abandons every span on `spans` (linked by their link). */
 void abandon_spans(struct dlist *spans);
 /* Releases abandoned spans whose blocks all came back. */
@@ -81,8 +86,23 @@ void abandoned_fork_parent(void);
 /* lifecycle.c: the calling thread's new heap; NULL when out of memory. */
 struct heap *heap_create_for_thread(void);
 
-/* shared.c: releases the shared heap's spans emptied by remote frees. */
+/* shared.c: releases the shared heap's spans emptied by remote frees; a
+ * suspected double free into its span, confirmed under its lock (0: the
+ * span is no longer the shared heap's). */
 void shared_heap_trim(void);
+int shared_heap_free_suspect(struct heap *me, struct span *s, void *p);
+
+/*
+ * suspect.c.  Whether p is on s's free list once its remote frees are
+ * collected (the caller owns s, or holds the lock that stands for the
+ * owner); hands a suspect to its owner's queue (0: the owner is exiting or
+ * no longer owns s); the owner frees what was handed over (_left: the
+ * queue of a heap no longer live, whoever frees them).
+ */
+int span_holds_free(struct span *s, void *p);
+int suspect_hand_over(struct heap *owner, struct span *s, void *p);
+void heap_drain_suspects(struct heap *h);
+void heap_free_suspects_left(struct heap *h);
 
 #if IS_ENABLED(CONFIG_STATS)
 /* stats.c: adds a dying heap's counters to the global ones, zeroes them. */

@@ -48,6 +48,7 @@ int hak_init_slow(void)
 		hak_init_state = INIT_RUNNING;
 		err = os_init();
 		if (!err) {
+			free_key = os_random() | 1;
 			options_init();
 			if (IS_ENABLED(CONFIG_STATS) && hak_option(OPT_STATS))
 				os_keep_stderr();
@@ -196,6 +197,8 @@ static void heap_release_all(struct heap *h)
 	}
 	abandon_spans(&abandon);
 	h->empty_kept = 0;
+	/* Handed over after the last drain: freed as by a dead thread. */
+	heap_free_suspects_left(h);
 	heap_merge_stats(h);
 }
 
@@ -214,6 +217,7 @@ static void heap_thread_exit(void *arg)
 
 	if (!h || h->kind != HEAP_LIVE)
 		return;
+	heap_drain_suspects(h);
 	tls_heap = &dead_heap;
 	heap_release_all(h);
 	hak_lock(&heaps_lock);
@@ -228,6 +232,7 @@ void heap_trim_thread(void)
 
 	if (h->kind != HEAP_LIVE)
 		return;
+	heap_drain_suspects(h);
 	heap_sweep_remote(h);
 	for (c = 0; c < NUM_CLASSES && h->empty_kept; c++) {
 		struct dlist *pos = h->partial[c].next;
@@ -333,6 +338,8 @@ void heaps_fork_child(void)
 		atomic_store_relaxed(&h->notified, (struct span *)NULL);
 		h->empty_kept = 0;
 		heap_merge_stats(h);
+		h->kind = HEAP_DEAD;
+		heap_free_suspects_left(h);
 		heap_put_unused(h);
 	}
 }

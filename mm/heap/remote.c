@@ -122,25 +122,51 @@ static always_inline void heap_account_remote_free(struct heap *me, struct span 
 	}
 }
 
-/*
- * A free into a span with no owner.  A live heap adopts the span if it is
- * still ABANDONED, so that this and later frees into it are local and its
- * blocks are reused while still in this thread's cache.  Otherwise (no
- * live heap, or another thread adopted it first) a plain remote push.
- */
-static noinline void heap_free_ownerless(struct heap *h, struct span *s, void *p)
+void heap_push_remote(struct heap *me, struct span *s, void *p)
 {
-	if (h->kind != HEAP_LIVE || !abandoned_adopt_span(h, s)) {
-		heap_account_remote_free(h, s, p);
-		heap_free_remote_detached(s, p);
-		return;
+	heap_account_remote_free(me, s, p);
+	BLOCK_KEY(p) = free_key;
+	heap_free_remote_detached(s, p);
+}
+
+/*
+ * A free by a thread that is not the span's owner, the cases other than a
+ * plain push: a span with no owner, and a block that holds the key.  A live
+ * heap adopts an ABANDONED span, so that this and later frees into it are
+ * local (and the owner's free checks the key).  A suspected double free
+ * goes to the owner, or is confirmed under the lock that stands for the
+ * owner (the shared heap's, an abandoned span's class lock).
+ */
+static noinline void heap_free_remote_slow(struct heap *me, struct span *s, void *p)
+{
+	for (;;) {
+		struct heap *owner = owner_heap(s);
+		int suspect = BLOCK_KEY(p) == free_key;
+
+		if (owner == me && me->kind == HEAP_LIVE) {
+			heap_free_own_detached(me, s, p);
+			return;
+		}
+		if (!owner && me->kind == HEAP_LIVE && abandoned_adopt_span(me, s)) {
+			/* Take what others freed while it was abandoned, so that
+			 * it empties when its last live block comes back. */
+			span_collect(s);
+			span_check(s);
+			dlist_add(&me->partial[s->cls], &s->link);
+			heap_free_block(s, p);
+			return;
+		}
+		if (!suspect) {
+			heap_push_remote(me, s, p);
+			return;
+		}
+		if (!owner ? abandoned_free_suspect(me, s, p) :
+		    owner == &shared_heap ? shared_heap_free_suspect(me, s, p) :
+		    suspect_hand_over(owner, s, p))
+			return;
+		/* The owner is exiting, or another heap adopted the span. */
+		cpu_relax();
 	}
-	/* Take what others freed while it was abandoned, so that the span
-	 * empties (and is released) when its last live block comes back. */
-	span_collect(s);
-	span_check(s);
-	dlist_add(&h->partial[s->cls], &s->link);
-	heap_free_block(s, p);
 }
 
 /*
@@ -152,17 +178,19 @@ void heap_free_remote(struct span *s, void *p)
 {
 	struct heap *me = tls_heap;
 	struct heap *owner = owner_heap(s);
+	uint64_t key = free_key;
 	uintptr_t old;
 
 	if (unlikely(owner == me && me->kind == HEAP_LIVE)) {
 		heap_free_own_detached(me, s, p);
 		return;
 	}
-	if (unlikely(!owner)) {
-		heap_free_ownerless(me, s, p);
+	if (unlikely(!owner || BLOCK_KEY(p) == key)) {
+		heap_free_remote_slow(me, s, p);
 		return;
 	}
 	heap_account_remote_free(me, s, p);
+	BLOCK_KEY(p) = key;
 	old = atomic_load_relaxed(&s->remote);
 	do {
 		if (unlikely(old & SPAN_REMOTE_DETACHED)) {

@@ -55,3 +55,18 @@ void shared_heap_trim(void)
 	}
 	hak_unlock(&shared_lock);
 }
+
+int shared_heap_free_suspect(struct heap *me, struct span *s, void *p)
+{
+	int ours;
+
+	hak_lock(&shared_lock);
+	ours = owner_heap(s) == &shared_heap;
+	if (ours) {
+		if (span_holds_free(s, p))
+			hak_fatal("double free", p);
+		heap_push_remote(me, s, p);
+	}
+	hak_unlock(&shared_lock);
+	return ours;
+}

@@ -5,6 +5,7 @@
 
 #include <lib/bitops.h>
 #include <mm/large/internal.h>
+#include <mm/sizeclass.h>
 #include <mm/stats.h>
 
 static size_t guard_bytes(void)
@@ -102,6 +103,16 @@ size_t large_usable_size(void *p)
 	return h && h->magic == LARGE_LIVE ? h->usable : 0;
 }
 
+int large_size_fits(void *p, size_t n)
+{
+	struct large_header *h = header_of(p);
+
+	if (!h || n > h->usable)
+		return 0;
+	return h->user != (uintptr_t)h + LARGE_HEADER_BYTES ||
+	       (n > POOL_MAX_SIZE && n >= h->usable / 4);
+}
+
 void large_free(void *p)
 {
 	struct large_header *h = header_of(p);
@@ -111,8 +122,8 @@ void large_free(void *p)
 		return;
 	}
 	if (h->magic != LARGE_LIVE) {
-		if (h->magic == LARGE_CACHED &&
-		    (IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK) || IS_ENABLED(CONFIG_FOREIGN_ABORT)))
+		/* A block in BigCache: a confirmed double free. */
+		if (h->magic == LARGE_CACHED)
 			hak_fatal("double free", p);
 		hak_bad_free(BAD_INVALID_FREE, p);
 		return;

@@ -33,6 +33,12 @@ void *large_alloc(size_t size, size_t align);
 void large_free(void *p);
 /* Usable size of a live large block, or 0 if p is not one. */
 size_t large_usable_size(void *p);
+/* Whether n could be the size live large block p was asked for (sized
+ * frees): at most its usable size; for a block that is not aligned beyond
+ * the header, more than 1 MiB and at least a quarter of the mapping
+ * (BigCache may hand out up to twice the size class, realloc keeps down
+ * to half). */
+int large_size_fits(void *p, size_t n);
 /* Tries to resize in place; returns p on success, NULL otherwise. */
 void *large_resize(void *p, size_t size);
 /* 1 if the block's memory is known to be zero (fresh from mmap). */
