@@ -91,9 +91,34 @@ int abandoned_free_suspect(struct heap *me, struct span *s, void *p)
 	if (ours) {
 		if (span_holds_free(s, p))
 			hak_fatal("double free", p);
+		atomic_store_relaxed(&s->abandoned_used, s->used);
 		heap_push_remote(me, s, p);
 	}
 	abandoned_unlock_class(cls);
+	return ours;
+}
+
+/* The span goes back outside the lock: releasing it may run the decay
+ * check, whose reclaim takes the other classes' locks. */
+int abandoned_free_last(struct heap *me, struct span *s, void *p)
+{
+	unsigned int cls = s->cls;
+	struct abandoned_class *a = abandoned_lock_class(cls);
+	int ours = atomic_load_relaxed(&s->state) == SPAN_ABANDONED, empty = 0;
+
+	if (ours) {
+		heap_push_remote(me, s, p);
+		empty = span_all_remote(s);
+		if (empty) {
+			/* Off the list and no longer ABANDONED: no one adopts it. */
+			dlist_del(&s->link);
+			atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
+			atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+		}
+	}
+	abandoned_unlock_class(cls);
+	if (empty)
+		slabpool_release_span(s);
 	return ours;
 }
 
@@ -114,6 +139,7 @@ void abandon_spans(struct dlist *spans)
 			a = abandoned_lock_class(cls);
 		}
 		dlist_del(&s->link);
+		atomic_store_relaxed(&s->abandoned_used, s->used);
 		atomic_store_relaxed(&s->state, (uint8_t)SPAN_ABANDONED);
 		atomic_store_release(&s->owner, (struct heap *)NULL);
 		dlist_add_tail(&a->spans, &s->link);

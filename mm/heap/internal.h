@@ -76,6 +76,10 @@ int abandoned_adopt_span(struct heap *h, struct span *s);
 /* A suspected double free into an ABANDONED span, confirmed under its
  * class's lock; 0 when the span is no longer abandoned. */
 int abandoned_free_suspect(struct heap *me, struct span *s, void *p);
+/* A free, by a thread with no live heap, that may bring back an ABANDONED
+ * span's last block: pushed under its class's lock, and the span goes back
+ * to the pool at once if it is empty; 0 when it is no longer abandoned. */
+int abandoned_free_last(struct heap *me, struct span *s, void *p);
 /* Abandons every span on `spans` (linked by their link). */
 void abandon_spans(struct dlist *spans);
 /* Releases abandoned spans whose blocks all came back. */

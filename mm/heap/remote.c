@@ -157,6 +157,14 @@ static noinline void heap_free_remote_slow(struct heap *me, struct span *s, void
 			return;
 		}
 		if (!suspect) {
+			/* Until this push, used > |remote|: s is still there.
+			 * The last block of an abandoned span sends it back. */
+			if (!owner && remote_count(atomic_load_acquire(&s->remote)) + 1 >=
+				      atomic_load_relaxed(&s->abandoned_used)) {
+				if (abandoned_free_last(me, s, p))
+					return;
+				continue;
+			}
 			heap_push_remote(me, s, p);
 			return;
 		}

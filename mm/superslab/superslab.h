@@ -161,6 +161,9 @@ struct span {
 	/* Line 2, written by remote freers. */
 	uintptr_t remote cacheline_aligned; /* atomic: remote list | flags */
 	uint32_t capacity;     /* blocks in this span */
+	/* ABANDONED: its used, for remote freers to see (relaxed atomic;
+	 * written under its class's abandoned lock, mm/heap/abandon.c). */
+	uint32_t abandoned_used;
 } __attribute__((aligned(256)));
 
 _Static_assert(sizeof(struct span) == 256, "span descriptors index by shift");
