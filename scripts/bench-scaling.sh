@@ -3,10 +3,11 @@
 # bench-scaling.sh: throughput of the multi-thread benchmarks against the
 # number of threads, for every allocator (see docs/benchmarks.md).
 #
-#   THREADS   thread counts (default "1 2 4 8 16"; prodcons and xmalloc,
-#             which pair threads, skip odd counts)
+#   THREADS   thread counts (default "1 2 4 8 16"; prodcons and
+#             prodcons-batch, which pair threads, skip odd counts)
 #   RUNS      interleaved runs per point (default 3)
-#   BENCH     comma-separated subset of: larson, prodcons, xmalloc, threadexit
+#   BENCH     comma-separated subset of: larson, prodcons, prodcons-batch,
+#             threadexit
 #   ALLOCS    comma-separated subset of the allocators (default: all)
 #   LIBHAKMEM, BENCH_OUT, BENCH_LIBDIR, CC, BENCH_TIMEOUT: as scripts/bench.sh
 #
@@ -21,7 +22,7 @@ set -eu
 
 THREADS=${THREADS:-1 2 4 8 16}
 RUNS=${RUNS:-3}
-BENCH=${BENCH:-larson,prodcons,xmalloc,threadexit}
+BENCH=${BENCH:-larson,prodcons,prodcons-batch,threadexit}
 TIMEOUT=${BENCH_TIMEOUT:-120}
 
 # name | program | arguments (threads= is appended) | pairs threads
@@ -29,7 +30,7 @@ workloads() {
 	cat <<'LIST'
 larson|larson|slots=5000 min=8 max=1000|0
 prodcons|prodcons|min=64 max=512|1
-xmalloc|xmalloc|min=16 max=256 batch=64|1
+prodcons-batch|prodcons-batch|min=16 max=256 batch=64|1
 threadexit|threadexit|rounds=400 objs=2000 max=4096|0
 LIST
 }
@@ -40,7 +41,7 @@ wanted() {
 	return 1
 }
 
-for p in larson prodcons xmalloc threadexit; do
+for p in larson prodcons prodcons-batch threadexit; do
 	wanted "$p" || continue
 	if command -v "$CC" >/dev/null 2>&1; then
 		bench_compile "$p"

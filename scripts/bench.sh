@@ -46,7 +46,7 @@ realloc|st|realloc||quick=1
 peak|st|peak||quick=1
 larson|mt|larson|threads=2|threads=2 quick=1
 prodcons|mt|prodcons|threads=2|threads=2 quick=1
-xmalloc|mt|xmalloc|threads=2|threads=2 quick=1
+prodcons-batch|mt|prodcons-batch|threads=2|threads=2 quick=1
 cscratch-passive|mt|cscratch|mode=passive threads=2|mode=passive threads=2 quick=1
 cscratch-active|mt|cscratch|mode=active threads=2|mode=active threads=2 quick=1
 threadexit|mt|threadexit|threads=2|threads=2 quick=1
