@@ -6,8 +6,8 @@
 #   THREADS   thread counts (default "1 2 4 8 16"; prodcons and
 #             prodcons-batch, which pair threads, skip odd counts)
 #   RUNS      interleaved runs per point (default 3)
-#   BENCH     comma-separated subset of: larson, prodcons, prodcons-batch,
-#             threadexit
+#   BENCH     comma-separated subset of: larson, larson-short, prodcons,
+#             prodcons-batch, threadexit
 #   ALLOCS    comma-separated subset of the allocators (default: all)
 #   LIBHAKMEM, BENCH_OUT, BENCH_LIBDIR, CC, BENCH_TIMEOUT: as scripts/bench.sh
 #
@@ -22,13 +22,14 @@ set -eu
 
 THREADS=${THREADS:-1 2 4 8 16}
 RUNS=${RUNS:-3}
-BENCH=${BENCH:-larson,prodcons,prodcons-batch,threadexit}
+BENCH=${BENCH:-larson,larson-short,prodcons,prodcons-batch,threadexit}
 TIMEOUT=${BENCH_TIMEOUT:-120}
 
 # name | program | arguments (threads= is appended) | pairs threads
 workloads() {
 	cat <<'LIST'
 larson|larson|slots=5000 min=8 max=1000|0
+larson-short|larson|slots=5000 min=8 max=1000 life=9100 warmup=0 time_ms=0 join=1|0
 prodcons|prodcons|min=64 max=512|1
 prodcons-batch|prodcons-batch|min=16 max=256 batch=64|1
 threadexit|threadexit|rounds=400 objs=2000 max=4096|0
@@ -41,8 +42,8 @@ wanted() {
 	return 1
 }
 
-for p in larson prodcons prodcons-batch threadexit; do
-	wanted "$p" || continue
+for p in $(workloads | while IFS='|' read -r name prog _; do
+		wanted "$name" && echo "$prog"; done | sort -u); do
 	if command -v "$CC" >/dev/null 2>&1; then
 		bench_compile "$p"
 	elif [ ! -x "$BIN/$p" ]; then

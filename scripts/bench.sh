@@ -45,6 +45,7 @@ large|st|random|name=large min=1M max=64M live=4 ops=100k|name=large min=1M max=
 realloc|st|realloc||quick=1
 peak|st|peak||quick=1
 larson|mt|larson|threads=2|threads=2 quick=1
+larson-short|mt|larson|threads=2 life=9100 warmup=0 time_ms=0 join=1|threads=2 life=9100 warmup=0 time_ms=0 join=1 quick=1
 prodcons|mt|prodcons|threads=2|threads=2 quick=1
 prodcons-batch|mt|prodcons-batch|threads=2|threads=2 quick=1
 cscratch-passive|mt|cscratch|mode=passive threads=2|mode=passive threads=2 quick=1
