@@ -7,7 +7,7 @@
 #             and xmalloc-test, which pair threads, skip odd counts)
 #   RUNS      interleaved runs per point (default 3)
 #   BENCH     comma-separated subset of: larson, larson-short, prodcons,
-#             prodcons-batch, xmalloc-test, threadexit
+#             prodcons-batch, xmalloc-test, rptest, threadexit
 #   ALLOCS    comma-separated subset of the allocators (default: all)
 #   LIBHAKMEM, BENCH_OUT, BENCH_LIBDIR, CC, BENCH_TIMEOUT: as scripts/bench.sh
 #
@@ -22,7 +22,7 @@ set -eu
 
 THREADS=${THREADS:-1 2 4 8 16}
 RUNS=${RUNS:-3}
-BENCH=${BENCH:-larson,larson-short,prodcons,prodcons-batch,xmalloc-test,threadexit}
+BENCH=${BENCH:-larson,larson-short,prodcons,prodcons-batch,xmalloc-test,rptest,threadexit}
 TIMEOUT=${BENCH_TIMEOUT:-120}
 
 # name | program | arguments (threads= is appended) | pairs threads
@@ -33,6 +33,7 @@ larson-short|larson|slots=5000 min=8 max=1000 life=9100 warmup=0 time_ms=0 join=
 prodcons|prodcons|min=64 max=512|1
 prodcons-batch|prodcons-batch|min=16 max=256 batch=64|1
 xmalloc-test|xmalloc-test|size=64 batch=4096 depth=100|1
+rptest|rptest|min=8 max=16000|0
 threadexit|threadexit|rounds=400 objs=2000 max=4096|0
 LIST
 }
