@@ -51,6 +51,7 @@ prodcons-batch|mt|prodcons-batch|threads=2|threads=2 quick=1
 xmalloc-test|mt|xmalloc-test|threads=4|threads=4 quick=1
 rptest|mt|rptest|threads=2|threads=2 quick=1
 swap-arrays|mt|swap-arrays||quick=1
+mstress|mt|mstress|threads=32 scale=50 iter=3|threads=32 quick=1
 cscratch-passive|mt|cscratch|mode=passive threads=2|mode=passive threads=2 quick=1
 cscratch-active|mt|cscratch|mode=active threads=2|mode=active threads=2 quick=1
 threadexit|mt|threadexit|threads=2|threads=2 quick=1
