@@ -125,8 +125,8 @@ int main(int argc, char **argv)
 	bench_args_init(argc, argv);
 	long quick = bench_arg("quick", 0);
 	long nthreads = bench_arg("threads", 32);
-	g_scale = bench_arg("scale", quick ? 5 : 50);
-	long iter = bench_arg("iter", quick ? 3 : 10);
+	g_scale = bench_arg("scale", quick ? 3 : 50);
+	long iter = bench_arg("iter", quick ? 2 : 10);
 	uint64_t seed = (uint64_t)bench_arg("seed", 1);
 	bench_args_done();
 	if (nthreads < 1)

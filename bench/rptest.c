@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 	g_opcount = bench_arg("opcount", 100);
 	g_cross = bench_arg("cross", 2);
 	g_iters = bench_arg("iters", 2);
-	long rounds = bench_arg("rounds", quick ? 3 : 20);
+	long rounds = bench_arg("rounds", quick ? 1 : 20);
 	uint64_t seed = (uint64_t)bench_arg("seed", 1);
 	bench_args_done();
 	if (g_threads < 1)
