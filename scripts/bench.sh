@@ -7,7 +7,7 @@
 #   BENCH_OUT   output folder (build/bench)
 #   RUNS        interleaved runs per benchmark (3; multi-thread ones take at
 #               least 10 unless QUICK=1)
-#   QUICK=1     short variant of every benchmark (whole run < 2 minutes)
+#   QUICK=1     short variant of every benchmark (whole run about 3 minutes)
 #   BENCH       run only these benchmarks: comma-separated names or prefixes
 #               ("larson", "tiny" = every tiny-*)
 #   CC          compiler for the bench programs (gcc)
