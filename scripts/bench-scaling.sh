@@ -3,10 +3,11 @@
 # bench-scaling.sh: throughput of the multi-thread benchmarks against the
 # number of threads, for every allocator (see docs/benchmarks.md).
 #
-#   THREADS   thread counts (default "1 2 4 8 16"; prodcons and xmalloc,
-#             which pair threads, skip odd counts)
+#   THREADS   thread counts (default "1 2 4 8 16"; prodcons, prodcons-batch
+#             and xmalloc-test, which pair threads, skip odd counts)
 #   RUNS      interleaved runs per point (default 3)
-#   BENCH     comma-separated subset of: larson, prodcons, xmalloc, threadexit
+#   BENCH     comma-separated subset of: larson, larson-short, prodcons,
+#             prodcons-batch, xmalloc-test, rptest, threadexit
 #   ALLOCS    comma-separated subset of the allocators (default: all)
 #   LIBHAKMEM, BENCH_OUT, BENCH_LIBDIR, CC, BENCH_TIMEOUT: as scripts/bench.sh
 #
@@ -21,15 +22,18 @@ set -eu
 
 THREADS=${THREADS:-1 2 4 8 16}
 RUNS=${RUNS:-3}
-BENCH=${BENCH:-larson,prodcons,xmalloc,threadexit}
+BENCH=${BENCH:-larson,larson-short,prodcons,prodcons-batch,xmalloc-test,rptest,threadexit}
 TIMEOUT=${BENCH_TIMEOUT:-120}
 
 # name | program | arguments (threads= is appended) | pairs threads
 workloads() {
 	cat <<'LIST'
 larson|larson|slots=5000 min=8 max=1000|0
+larson-short|larson|slots=5000 min=8 max=1000 life=9100 warmup=0 time_ms=0 join=1|0
 prodcons|prodcons|min=64 max=512|1
-xmalloc|xmalloc|min=16 max=256 batch=64|1
+prodcons-batch|prodcons-batch|min=16 max=256 batch=64|1
+xmalloc-test|xmalloc-test|size=64 batch=4096 depth=100|1
+rptest|rptest|min=8 max=16000|0
 threadexit|threadexit|rounds=400 objs=2000 max=4096|0
 LIST
 }
@@ -40,8 +44,8 @@ wanted() {
 	return 1
 }
 
-for p in larson prodcons xmalloc threadexit; do
-	wanted "$p" || continue
+for p in $(workloads | while IFS='|' read -r name prog _; do
+		wanted "$name" && echo "$prog"; done | sort -u); do
 	if command -v "$CC" >/dev/null 2>&1; then
 		bench_compile "$p"
 	elif [ ! -x "$BIN/$p" ]; then

@@ -7,7 +7,7 @@
 #   BENCH_OUT   output folder (build/bench)
 #   RUNS        interleaved runs per benchmark (3; multi-thread ones take at
 #               least 10 unless QUICK=1)
-#   QUICK=1     short variant of every benchmark (whole run < 2 minutes)
+#   QUICK=1     short variant of every benchmark (whole run about 3 minutes)
 #   BENCH       run only these benchmarks: comma-separated names or prefixes
 #               ("larson", "tiny" = every tiny-*)
 #   CC          compiler for the bench programs (gcc)
@@ -45,8 +45,13 @@ large|st|random|name=large min=1M max=64M live=4 ops=100k|name=large min=1M max=
 realloc|st|realloc||quick=1
 peak|st|peak||quick=1
 larson|mt|larson|threads=2|threads=2 quick=1
+larson-short|mt|larson|threads=2 life=9100 warmup=0 time_ms=0 join=1|threads=2 life=9100 warmup=0 time_ms=0 join=1 quick=1
 prodcons|mt|prodcons|threads=2|threads=2 quick=1
-xmalloc|mt|xmalloc|threads=2|threads=2 quick=1
+prodcons-batch|mt|prodcons-batch|threads=2|threads=2 quick=1
+xmalloc-test|mt|xmalloc-test|threads=4|threads=4 quick=1
+rptest|mt|rptest|threads=2|threads=2 quick=1
+swap-arrays|mt|swap-arrays||quick=1
+mstress|mt|mstress|threads=32 scale=50 iter=3|threads=32 quick=1
 cscratch-passive|mt|cscratch|mode=passive threads=2|mode=passive threads=2 quick=1
 cscratch-active|mt|cscratch|mode=active threads=2|mode=active threads=2 quick=1
 threadexit|mt|threadexit|threads=2|threads=2 quick=1

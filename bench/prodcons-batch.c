@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xmalloc: threads that only allocate against threads that only free, in the
- * manner of xmalloc-test.
+ * prodcons-batch: threads that only allocate against threads that only free,
+ * passing small batches: one of each with the runner's threads=2. xmalloc-test.c
+ * has the shape of the original xmalloc-test (2 + 2 threads, batches of 4096
+ * blocks of 64 B, a queue 100 batches deep).
  *
- *   xmalloc [threads=2] [min=16] [max=256] [batch=64] [ops=..] [seed=1]
- *           [quick=1]
+ *   prodcons-batch [threads=2] [min=16] [max=256] [batch=64] [ops=..]
+ *                  [seed=1] [quick=1]
  *
- * threads/2 allocating threads fill batches of `batch` blocks and push them
- * onto a shared, bounded, mutex-protected stack; threads/2 freeing threads
- * pop batches, check and free every block. An op is one block.
+ * threads/2 allocating threads fill batches of `batch` blocks of random
+ * sizes and push them onto a shared, bounded (64 batches), mutex-protected
+ * stack; threads/2 freeing threads pop batches, check and free every block.
+ * The run ends after `ops` blocks. An op is one block.
  */
 #include "bench.h"
 #include <pthread.h>
@@ -144,7 +147,7 @@ int main(int argc, char **argv)
 	free(th);
 	free(pr);
 	double secs = bench_secs(t0, t1);
-	bench_result("bench=xmalloc threads=%ld min=%zu max=%zu batch=%ld ops=%ld secs=%.4f mops=%.4g",
+	bench_result("bench=prodcons-batch threads=%ld min=%zu max=%zu batch=%ld ops=%ld secs=%.4f mops=%.4g",
 		     half * 2, g_min, g_max, g_batch, ops, secs, bench_mops((double)ops, secs));
 	return 0;
 }
