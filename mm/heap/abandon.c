@@ -81,33 +81,19 @@ int abandoned_adopt_span(struct heap *h, struct span *s)
 	return adopted;
 }
 
-int abandoned_free_suspect(struct heap *me, struct span *s, void *p)
-{
-	unsigned int cls = s->cls;
-	int ours;
-
-	abandoned_lock_class(cls);
-	ours = atomic_load_relaxed(&s->state) == SPAN_ABANDONED;
-	if (ours) {
-		if (span_holds_free(s, p))
-			hak_fatal("double free", p);
-		atomic_store_relaxed(&s->abandoned_used, s->used);
-		heap_push_remote(me, s, p);
-	}
-	abandoned_unlock_class(cls);
-	return ours;
-}
-
 /* The span goes back outside the lock: releasing it may run the decay
  * check, whose reclaim takes the other classes' locks. */
-int abandoned_free_last(struct heap *me, struct span *s, void *p)
+int abandoned_free(struct heap *me, struct span *s, void *p)
 {
 	unsigned int cls = s->cls;
 	struct abandoned_class *a = abandoned_lock_class(cls);
 	int ours = atomic_load_relaxed(&s->state) == SPAN_ABANDONED, empty = 0;
 
 	if (ours) {
+		if (BLOCK_KEY(p) == free_key && span_holds_free(s, p))
+			hak_fatal("double free", p);
 		heap_push_remote(me, s, p);
+		atomic_store_relaxed(&s->abandoned_used, s->used);
 		empty = span_all_remote(s);
 		if (empty) {
 			/* Off the list and no longer ABANDONED: no one adopts it. */

@@ -73,13 +73,13 @@ void abandoned_init(void);
 struct span *abandoned_adopt(struct heap *h, unsigned int cls);
 /* h adopts s if it is still ABANDONED (a free into it); 1 when it did. */
 int abandoned_adopt_span(struct heap *h, struct span *s);
-/* A suspected double free into an ABANDONED span, confirmed under its
- * class's lock; 0 when the span is no longer abandoned. */
-int abandoned_free_suspect(struct heap *me, struct span *s, void *p);
-/* A free, by a thread with no live heap, that may bring back an ABANDONED
- * span's last block: pushed under its class's lock, and the span goes back
- * to the pool at once if it is empty; 0 when it is no longer abandoned. */
-int abandoned_free_last(struct heap *me, struct span *s, void *p);
+/*
+ * A free into an ABANDONED span by a thread that does not adopt it, when
+ * the block holds the key or may be the span's last: under the class's
+ * lock, a suspect is confirmed, the block pushed, and an empty span goes
+ * back to the pool at once.  0 when the span is no longer abandoned.
+ */
+int abandoned_free(struct heap *me, struct span *s, void *p);
 /* Abandons every span on `spans` (linked by their link). */
 void abandon_spans(struct dlist *spans);
 /* Releases abandoned spans whose blocks all came back. */

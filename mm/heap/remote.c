@@ -156,20 +156,20 @@ static noinline void heap_free_remote_slow(struct heap *me, struct span *s, void
 			heap_free_block(s, p);
 			return;
 		}
+		/* Until this push, used > |remote|: s is still there.  A
+		 * suspect, or the last block of an abandoned span (which sends
+		 * the span back), goes under the class's lock. */
+		if (!owner && (suspect || remote_count(atomic_load_acquire(&s->remote)) + 1 >=
+					  atomic_load_relaxed(&s->abandoned_used))) {
+			if (abandoned_free(me, s, p))
+				return;
+			continue;
+		}
 		if (!suspect) {
-			/* Until this push, used > |remote|: s is still there.
-			 * The last block of an abandoned span sends it back. */
-			if (!owner && remote_count(atomic_load_acquire(&s->remote)) + 1 >=
-				      atomic_load_relaxed(&s->abandoned_used)) {
-				if (abandoned_free_last(me, s, p))
-					return;
-				continue;
-			}
 			heap_push_remote(me, s, p);
 			return;
 		}
-		if (!owner ? abandoned_free_suspect(me, s, p) :
-		    owner == &shared_heap ? shared_heap_free_suspect(me, s, p) :
+		if (owner == &shared_heap ? shared_heap_free_suspect(me, s, p) :
 		    suspect_hand_over(owner, s, p))
 			return;
 		/* The owner is exiting, or another heap adopted the span. */
