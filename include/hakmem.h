@@ -58,6 +58,7 @@ struct hak_stats {
 	unsigned long long big_cached;
 	unsigned long long bytes_mapped;
 	unsigned long long size_mismatches; /* ignored sized frees of the wrong size */
+	unsigned long long remote_sends;  /* atomic pushes of remote frees (one block or a batch) */
 };
 HAKMEM_API int hak_stats_get(struct hak_stats *out);
 

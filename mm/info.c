@@ -147,6 +147,7 @@ HAKMEM_API int hak_stats_get(struct hak_stats *out)
 	out->remote_frees = (unsigned long long)v[STAT_REMOTE_FREES];
 	out->foreign_frees = (unsigned long long)v[STAT_FOREIGN_FREES];
 	out->size_mismatches = (unsigned long long)v[STAT_SIZE_MISMATCHES];
+	out->remote_sends = (unsigned long long)v[STAT_REMOTE_SENDS];
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 	X(ALLOCS, allocs, EVENT, "successful allocations, all tiers")              \
 	X(FREES, frees, EVENT, "frees of hakmem blocks, all tiers")                \
 	X(REMOTE_FREES, remote_frees, EVENT, "frees by a thread other than the owner") \
+	X(REMOTE_SENDS, remote_sends, EVENT, "atomic pushes of remote frees, one block or a batch") \
 	X(FOREIGN_FREES, foreign_frees, GLOBAL, "ignored frees of non-hakmem pointers") \
 	X(SIZE_MISMATCHES, size_mismatches, GLOBAL, "sized frees whose size does not fit") \
 	X(SLABS_IN_USE, slabs_in_use, GLOBAL, "slabs in spans owned by heaps")     \

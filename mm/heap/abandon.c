@@ -81,8 +81,24 @@ int abandoned_adopt_span(struct heap *h, struct span *s)
 	return adopted;
 }
 
-/* The span goes back outside the lock: releasing it may run the decay
- * check, whose reclaim takes the other classes' locks. */
+/*
+ * Under its class's lock, s ABANDONED, after a push onto s's remote list:
+ * takes s off the list when its blocks all came back (1: the caller
+ * releases it, outside the lock: releasing may run the decay check, whose
+ * reclaim takes the other classes' locks).
+ */
+static int abandoned_pushed(struct abandoned_class *a, struct span *s)
+{
+	atomic_store_relaxed(&s->abandoned_used, s->used);
+	if (!span_all_remote(s))
+		return 0;
+	/* Off the list and no longer ABANDONED: no one adopts it. */
+	dlist_del(&s->link);
+	atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
+	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+	return 1;
+}
+
 int abandoned_free(struct heap *me, struct span *s, void *p)
 {
 	unsigned int cls = s->cls;
@@ -93,14 +109,23 @@ int abandoned_free(struct heap *me, struct span *s, void *p)
 		if (BLOCK_KEY(p) == free_key && span_holds_free(s, p))
 			hak_fatal("double free", p);
 		heap_push_remote(me, s, p);
-		atomic_store_relaxed(&s->abandoned_used, s->used);
-		empty = span_all_remote(s);
-		if (empty) {
-			/* Off the list and no longer ABANDONED: no one adopts it. */
-			dlist_del(&s->link);
-			atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
-			atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
-		}
+		empty = abandoned_pushed(a, s);
+	}
+	abandoned_unlock_class(cls);
+	if (empty)
+		slabpool_release_span(s);
+	return ours;
+}
+
+int abandoned_send(struct span *s, void *head, void *tail, uint32_t n)
+{
+	unsigned int cls = s->cls;
+	struct abandoned_class *a = abandoned_lock_class(cls);
+	int ours = atomic_load_relaxed(&s->state) == SPAN_ABANDONED, empty = 0;
+
+	if (ours) {
+		span_push_remote(s, head, tail, n);
+		empty = abandoned_pushed(a, s);
 	}
 	abandoned_unlock_class(cls);
 	if (empty)

@@ -227,15 +227,20 @@ static struct span *heap_next_span(struct heap *h, unsigned int cls)
 	return slabpool_acquire_span(cls, h);
 }
 
-/* Every MAINTENANCE_EVERY slow paths: the heap's own sweep once per decay
- * time, and the decay check (rate-limited there). */
+/* Every MAINTENANCE_EVERY slow paths: the heap's remote batch sent, the
+ * deferred suspects looked at, its own sweep once per decay time, and the
+ * decay check (rate-limited there). */
 static noinline void heap_periodic(struct heap *h)
 {
 	uint64_t now = os_now_ms();
 
-	if (h->kind == HEAP_LIVE && now - h->swept_ms >= hak_option(OPT_DECAY_MS)) {
-		h->swept_ms = now;
-		heap_sweep_remote(h);
+	if (h->kind == HEAP_LIVE) {
+		remote_batch_send(h);
+		remote_batch_drain(h);
+		if (now - h->swept_ms >= hak_option(OPT_DECAY_MS)) {
+			h->swept_ms = now;
+			heap_sweep_remote(h);
+		}
 	}
 	decay_run(0);
 }

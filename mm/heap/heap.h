@@ -50,6 +50,9 @@
  *                          c % ABANDONED_LOCKS == i (abandon.c); at most
  *                          one held at a time, except by the fork handler,
  *                          which takes them in index order
+ *   5. deferred_lock       suspects waiting for remote batches
+ *                          (remote_batch.c); taken alone, except by the
+ *                          fork handler
  *   then slabpool_lock and registry_lock (mm/superslab).
  */
 #ifndef HAKMEM_MM_HEAP_H
@@ -83,6 +86,31 @@ struct trace_event {
 	uint64_t size;     /* request size; TRACE_FREE set for a free */
 };
 
+/*
+ * CONFIG_REMOTE_BATCH: a live heap's outgoing remote frees (remote_batch.c).
+ * Slot i holds a chain of blocks of one span, linked as on a remote list
+ * from head to tail, whose link is written when the chain is sent.  The
+ * owner thread alone touches the slots; its stores are ordered (release)
+ * so that a fork child finds a dead thread's chains whole but for the
+ * block being added.
+ */
+#define REMOTE_BATCH_SLOTS  32
+#define REMOTE_BATCH_BLOCKS 512
+#define REMOTE_BATCH_BYTES  (256u << 10)
+struct remote_slot {
+	struct span *span;            /* NULL: the slot is free */
+	void *head;                   /* the newest block */
+	void *tail;                   /* the oldest */
+	uint32_t n;                   /* blocks on the chain */
+};
+struct remote_batch {
+	uint32_t blocks;              /* release stores: other threads read it */
+	uint32_t bytes;
+	uint64_t slots_used;          /* bit i: slot i holds a chain */
+	uint64_t sent_epoch;          /* release: batch_epoch at the last whole send */
+	struct remote_slot slot[REMOTE_BATCH_SLOTS];
+};
+
 struct heap {
 	/*
 	 * tiny_direct[tiny_index(n)] == current[tiny_class_lut[tiny_index(n)]]
@@ -110,9 +138,13 @@ struct heap {
 	/*
 	 * Kept when a heap is reused by a new thread (everything above is
 	 * reset): a remote freer of the heap's previous life may still be
-	 * taking or releasing notify_lock.
+	 * taking or releasing notify_lock, and a suspect check may be reading
+	 * the batch's counters.
 	 */
 	struct hak_lock notify_lock;
+#if IS_ENABLED(CONFIG_REMOTE_BATCH)
+	struct remote_batch batch;    /* empty whenever the heap is not live */
+#endif
 	void **suspect_buf;           /* notify_lock: suspected double frees */
 	uint32_t suspect_cap;         /* notify_lock: suspect_buf's size */
 	struct heap *all_next;        /* heaps_lock: every heap ever made */

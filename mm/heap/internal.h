@@ -52,8 +52,26 @@ int span_release_if_all_remote(struct span *s);
 /* The same for every span on `list`; returns how many went back. */
 unsigned int spans_release_all_remote(struct dlist *list);
 
+/* Counts an EVENT statistic for heap me, or globally for a heap that is
+ * not a live thread's own (the dead and shared stand-ins). */
+static always_inline void heap_stat_any(struct heap *me, enum stat_id id)
+{
+	if (!IS_ENABLED(CONFIG_STATS))
+		return;
+	if (me->kind == HEAP_LIVE)
+		heap_stat_inc(me, id);
+	else
+		stat_global_add(id, 1);
+}
+
 /* remote.c: a remote free's push (counted, keyed, notifying a FULL span). */
 void heap_push_remote(struct heap *me, struct span *s, void *p);
+/* Pushes a chain of n blocks, head to tail, onto s's remote list, with one
+ * CAS; a FULL span is queued on its owner's notified list. */
+void span_push_remote(struct span *s, void *head, void *tail, uint32_t n);
+/* The same for a chain from a remote batch: the span may have been
+ * abandoned since, and the chain may hold its last blocks. */
+void span_send_remote(struct span *s, void *head, void *tail, uint32_t n);
 /* Owner: takes the notified spans back onto their partial lists. */
 void heap_drain_notified(struct heap *h);
 /* Owner: detaches its exhausted current span (FULL); -1 if frees came. */
@@ -80,6 +98,9 @@ int abandoned_adopt_span(struct heap *h, struct span *s);
  * back to the pool at once.  0 when the span is no longer abandoned.
  */
 int abandoned_free(struct heap *me, struct span *s, void *p);
+/* The same for a chain of n blocks from a remote batch (counted and keyed
+ * when batched); 0 when the span is no longer abandoned. */
+int abandoned_send(struct span *s, void *head, void *tail, uint32_t n);
 /* Abandons every span on `spans` (linked by their link). */
 void abandon_spans(struct dlist *spans);
 /* Releases abandoned spans whose blocks all came back. */
@@ -107,6 +128,78 @@ int span_holds_free(struct span *s, void *p);
 int suspect_hand_over(struct heap *owner, struct span *s, void *p);
 void heap_drain_suspects(struct heap *h);
 void heap_free_suspects_left(struct heap *h);
+
+/*
+ * remote_batch.c (CONFIG_REMOTE_BATCH).  A live heap's remote frees wait
+ * in its batch (heap.h); remote_batch_send sends them all.  A suspected
+ * double free is checked against the freeing thread's own batch, and
+ * waits (deferred, counted as used) while another thread's batch may hold
+ * the block: remote_batch_defer says so (1), and remote_batch_drain
+ * confirms the waiting ones once every batch that was pending has been
+ * sent whole.
+ */
+#if IS_ENABLED(CONFIG_REMOTE_BATCH)
+noinline void remote_batch_start(struct heap *h, struct span *s, void *p);
+noinline void remote_batch_send(struct heap *h);
+int remote_batch_defer(struct heap *me, struct span *s, void *p);
+void remote_batch_drain(struct heap *me);
+/* Frees suspect p, known to be in no batch: no deferral on the way. */
+void remote_batch_free_checked(void *p);
+void remote_batch_fork_prepare(void);
+void remote_batch_fork_parent(void);
+/* Fork child: sends the batch of h, a heap whose thread did not survive. */
+void remote_batch_fork_child(struct heap *h);
+
+static always_inline struct remote_slot *remote_slot_of(struct heap *h, const struct span *s)
+{
+	return &h->batch.slot[((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 59];
+}
+_Static_assert(REMOTE_BATCH_SLOTS == 32, "remote_slot_of takes 5 bits");
+
+/* A remote free of p (counted and keyed) by live heap h, into s's chain. */
+static always_inline void remote_batch_add(struct heap *h, struct span *s, void *p)
+{
+	struct remote_batch *rb = &h->batch;
+	struct remote_slot *sl = remote_slot_of(h, s);
+	uint32_t blocks;
+
+	if (unlikely(sl->span != s)) {
+		remote_batch_start(h, s, p);
+		return;
+	}
+	*(void **)p = link_encode(s, p, sl->head);
+	atomic_store_release(&sl->head, p);
+	atomic_store_release(&sl->n, sl->n + 1);
+	rb->bytes += s->block_size;
+	blocks = rb->blocks + 1;
+	atomic_store_release(&rb->blocks, blocks);
+	if (unlikely(blocks >= REMOTE_BATCH_BLOCKS || rb->bytes >= REMOTE_BATCH_BYTES))
+		remote_batch_send(h);
+}
+#else
+static inline void remote_batch_add(struct heap *h, struct span *s, void *p)
+{
+	(void)h, (void)s, (void)p;
+}
+static inline void remote_batch_send(struct heap *h) { (void)h; }
+static inline int remote_batch_defer(struct heap *me, struct span *s, void *p)
+{
+	(void)me, (void)s, (void)p;
+	return 0;
+}
+static inline void remote_batch_drain(struct heap *me) { (void)me; }
+static inline void remote_batch_free_checked(void *p)
+{
+	heap_free_block(span_of(ss_of((uintptr_t)p), (uintptr_t)p), p);
+}
+static inline void remote_batch_fork_prepare(void) { }
+static inline void remote_batch_fork_parent(void) { }
+static inline void remote_batch_fork_child(struct heap *h) { (void)h; }
+#endif
+
+/* suspect.c: grows an array in OS memory to hold at least one more of
+ * `used` elements of `size` bytes; 0 when out of memory. */
+int os_array_grow(void **buf, uint32_t *cap, uint32_t used, size_t size);
 
 #if IS_ENABLED(CONFIG_STATS)
 /* stats.c: adds a dying heap's counters to the global ones, zeroes them. */

@@ -217,6 +217,7 @@ static void heap_thread_exit(void *arg)
 
 	if (!h || h->kind != HEAP_LIVE)
 		return;
+	remote_batch_send(h);
 	heap_drain_suspects(h);
 	tls_heap = &dead_heap;
 	heap_release_all(h);
@@ -232,6 +233,8 @@ void heap_trim_thread(void)
 
 	if (h->kind != HEAP_LIVE)
 		return;
+	remote_batch_send(h);
+	remote_batch_drain(h);
 	heap_drain_suspects(h);
 	heap_sweep_remote(h);
 	for (c = 0; c < NUM_CLASSES && h->empty_kept; c++) {
@@ -263,12 +266,14 @@ void heaps_fork_prepare(void)
 	for (h = all_heaps; h; h = h->all_next)
 		hak_lock(&h->notify_lock);
 	abandoned_fork_prepare();
+	remote_batch_fork_prepare();
 }
 
 void heaps_fork_parent(void)
 {
 	struct heap *h;
 
+	remote_batch_fork_parent();
 	abandoned_fork_parent();
 	for (h = all_heaps; h; h = h->all_next)
 		hak_unlock(&h->notify_lock);
@@ -334,6 +339,7 @@ void heaps_fork_child(void)
 	for (h = all_heaps; h; h = h->all_next) {
 		if (h == me || h->kind != HEAP_LIVE)
 			continue;
+		remote_batch_fork_child(h);
 		heap_init_lists(h);
 		atomic_store_relaxed(&h->notified, (struct span *)NULL);
 		h->empty_kept = 0;

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * Remote frees: one CAS push onto span->remote; a free into a FULL span
- * also queues it on its owner's notified list (notify_lock).  See heap.h.
+ * Remote frees: one CAS push onto span->remote, or a place in the freeing
+ * heap's outgoing batch (remote_batch.c), whose chains are pushed the same
+ * way; a push into a FULL span also queues it on its owner's notified list
+ * (notify_lock).  See heap.h.
  */
 #include <mm/heap/internal.h>
 #include <mm/options.h>
 
-/* Under the owner's notify_lock: push p onto a FULL span and queue it. */
-static int notify_and_push(struct span *s, void *p)
+/* Under the owner's notify_lock: push a chain onto a FULL span and queue it. */
+static int notify_and_push(struct span *s, void *head, void *tail, uint32_t n)
 {
 	struct heap *h = owner_heap(s);
 	int done = 0;
@@ -21,9 +23,9 @@ static int notify_and_push(struct span *s, void *p)
 		/* The owner may clear DETACHED meanwhile (it freed into the
 		 * span itself): then this is a plain push after all. */
 		while (old & SPAN_REMOTE_DETACHED) {
-			*(void **)p = link_encode(s, p, remote_list(old));
+			*(void **)tail = link_encode(s, tail, remote_list(old));
 			if (atomic_cas_release(&s->remote, &old,
-					       remote_pushed(old, p) & ~SPAN_REMOTE_DETACHED)) {
+					       remote_spliced(old, head, n) & ~SPAN_REMOTE_DETACHED)) {
 				atomic_store_relaxed(&s->state, SPAN_NOTIFIED);
 				s->notify_next = h->notified;
 				atomic_store_relaxed(&h->notified, s);
@@ -88,21 +90,20 @@ static noinline void heap_free_own_detached(struct heap *h, struct span *s, void
 	heap_free_block(s, p);
 }
 
-/* A remote free into a span that may be DETACHED: notify its owner. */
-static noinline void heap_free_remote_detached(struct span *s, void *p)
+void span_push_remote(struct span *s, void *head, void *tail, uint32_t n)
 {
 	uintptr_t old = atomic_load_relaxed(&s->remote);
 
 	for (;;) {
 		if (old & SPAN_REMOTE_DETACHED) {
-			if (notify_and_push(s, p))
+			if (notify_and_push(s, head, tail, n))
 				return;
 			old = atomic_load_relaxed(&s->remote);
 			if (old & SPAN_REMOTE_DETACHED)
 				continue;
 		}
-		*(void **)p = link_encode(s, p, remote_list(old));
-		if (atomic_cas_release(&s->remote, &old, remote_pushed(old, p)))
+		*(void **)tail = link_encode(s, tail, remote_list(old));
+		if (atomic_cas_release(&s->remote, &old, remote_spliced(old, head, n)))
 			return;
 	}
 }
@@ -111,22 +112,28 @@ static noinline void heap_free_remote_detached(struct span *s, void *p)
 static always_inline void heap_account_remote_free(struct heap *me, struct span *s, void *p)
 {
 	double_free_mark_remote(s, p);
-	if (!IS_ENABLED(CONFIG_STATS))
-		return;
-	if (me->kind == HEAP_LIVE) {
-		heap_stat_inc(me, STAT_REMOTE_FREES);
-		heap_stat_inc(me, STAT_FREES);
-	} else {
-		stat_global_add(STAT_REMOTE_FREES, 1);
-		stat_global_add(STAT_FREES, 1);
-	}
+	heap_stat_any(me, STAT_REMOTE_FREES);
+	heap_stat_any(me, STAT_FREES);
 }
 
 void heap_push_remote(struct heap *me, struct span *s, void *p)
 {
 	heap_account_remote_free(me, s, p);
 	BLOCK_KEY(p) = free_key;
-	heap_free_remote_detached(s, p);
+	span_push_remote(s, p, p, 1);
+	heap_stat_any(me, STAT_REMOTE_SENDS);
+}
+
+void span_send_remote(struct span *s, void *head, void *tail, uint32_t n)
+{
+	/* An abandoned span's last blocks send it back (abandoned_send);
+	 * one adopted meanwhile takes a plain push. */
+	while (!owner_heap(s) && remote_count(atomic_load_acquire(&s->remote)) + n >=
+					 atomic_load_relaxed(&s->abandoned_used)) {
+		if (abandoned_send(s, head, tail, n))
+			return;
+	}
+	span_push_remote(s, head, tail, n);
 }
 
 /*
@@ -139,6 +146,8 @@ void heap_push_remote(struct heap *me, struct span *s, void *p)
  */
 static noinline void heap_free_remote_slow(struct heap *me, struct span *s, void *p)
 {
+	if (BLOCK_KEY(p) == free_key && remote_batch_defer(me, s, p))
+		return;
 	for (;;) {
 		struct heap *owner = owner_heap(s);
 		int suspect = BLOCK_KEY(p) == free_key;
@@ -179,8 +188,8 @@ static noinline void heap_free_remote_slow(struct heap *me, struct span *s, void
 
 /*
  * A free by a thread that does not own the span (or of an owner's FULL
- * span): one CAS push onto the remote list.  The other cases are kept out
- * of line so that this one needs no stack frame.
+ * span): a place in a live heap's batch, or one CAS push onto the remote
+ * list.  The other cases are kept out of line.
  */
 void heap_free_remote(struct span *s, void *p)
 {
@@ -199,10 +208,23 @@ void heap_free_remote(struct span *s, void *p)
 	}
 	heap_account_remote_free(me, s, p);
 	BLOCK_KEY(p) = key;
+	if (IS_ENABLED(CONFIG_REMOTE_BATCH)) {
+		if (likely(me->kind == HEAP_LIVE)) {
+			remote_batch_add(me, s, p);
+			return;
+		}
+		/* A thread that only frees gets a heap for its batch. */
+		if (me->kind == HEAP_EMPTY && (me = heap_create_for_thread())) {
+			remote_batch_add(me, s, p);
+			return;
+		}
+		me = tls_heap;
+	}
+	heap_stat_any(me, STAT_REMOTE_SENDS);
 	old = atomic_load_relaxed(&s->remote);
 	do {
 		if (unlikely(old & SPAN_REMOTE_DETACHED)) {
-			heap_free_remote_detached(s, p);
+			span_push_remote(s, p, p, 1);
 			return;
 		}
 		*(void **)p = link_encode(s, p, remote_list(old));

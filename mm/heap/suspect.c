@@ -36,26 +36,29 @@ int span_holds_free(struct span *s, void *p)
 
 void heap_free_suspect(struct heap *h, struct span *s, void *p)
 {
+	if (remote_batch_defer(h, s, p))
+		return;
 	if (span_holds_free(s, p))
 		hak_fatal("double free", p);
 	heap_push_local(h, s, p, free_key);
 }
 
-/* Grows h's suspect queue (notify_lock held); 0 when out of memory. */
-static int suspect_grow(struct heap *h)
+int os_array_grow(void **buf, uint32_t *cap, uint32_t used, size_t size)
 {
-	size_t cap = h->suspect_cap ? 2 * (size_t)h->suspect_cap : os_page_size() / sizeof(void *);
-	void *buf;
+	size_t n = *cap ? 2 * (size_t)*cap : os_page_size() / size;
+	void *b;
 
-	if (os_map(cap * sizeof(void *), &buf))
+	if (used < *cap)
+		return 1;
+	if (os_map(n * size, &b))
 		return 0;
-	stat_global_add(STAT_BYTES_MAPPED, (int64_t)(cap * sizeof(void *)));
-	if (h->suspects)
-		memcpy(buf, h->suspect_buf, h->suspects * sizeof(void *));
-	if (h->suspect_cap && !os_unmap(h->suspect_buf, h->suspect_cap * sizeof(void *)))
-		stat_global_add(STAT_BYTES_MAPPED, -(int64_t)(h->suspect_cap * sizeof(void *)));
-	h->suspect_buf = buf;
-	h->suspect_cap = (uint32_t)cap;
+	stat_global_add(STAT_BYTES_MAPPED, (int64_t)(n * size));
+	if (used)
+		memcpy(b, *buf, used * size);
+	if (*cap && !os_unmap(*buf, *cap * size))
+		stat_global_add(STAT_BYTES_MAPPED, -(int64_t)(*cap * size));
+	*buf = b;
+	*cap = (uint32_t)n;
 	return 1;
 }
 
@@ -65,7 +68,8 @@ int suspect_hand_over(struct heap *owner, struct span *s, void *p)
 
 	hak_lock(&owner->notify_lock);
 	if (owner_heap(s) == owner && owner->kind == HEAP_LIVE) {
-		if (owner->suspects == owner->suspect_cap && !suspect_grow(owner))
+		if (!os_array_grow((void **)&owner->suspect_buf, &owner->suspect_cap,
+				   owner->suspects, sizeof(void *)))
 			hak_fatal("out of memory holding a suspected double free", p);
 		owner->suspect_buf[owner->suspects] = p;
 		atomic_store_relaxed(&owner->suspects, owner->suspects + 1);
@@ -86,7 +90,8 @@ static void suspect_free(void *p)
 {
 	if (BLOCK_KEY(p) != free_key)
 		hak_fatal("double free", p);
-	heap_free_block(span_of(ss_of((uintptr_t)p), (uintptr_t)p), p);
+	/* Checked against the remote batches when it was handed over. */
+	remote_batch_free_checked(p);
 }
 
 void heap_drain_suspects(struct heap *h)

@@ -109,13 +109,19 @@ static inline uint32_t remote_count(uintptr_t r)
 	return (uint32_t)(r >> REMOTE_COUNT_SHIFT);
 }
 
-/* The remote word after pushing p (whose link already points at the old
- * head) onto `old`, flags kept. */
+/* The remote word after splicing a chain of n blocks from head (whose
+ * last link already points at the old head) onto `old`, flags kept. */
+static inline uintptr_t remote_spliced(uintptr_t old, void *head, uint32_t n)
+{
+	/* The count cannot carry out: it stays below SPAN_MAX_BLOCKS. */
+	return ((old & ~REMOTE_PTR_MASK) + ((uintptr_t)n << REMOTE_COUNT_SHIFT)) |
+	       (uintptr_t)head;
+}
+
+/* The same for one block p. */
 static inline uintptr_t remote_pushed(uintptr_t old, void *p)
 {
-	/* The count cannot carry out: it is below SPAN_MAX_BLOCKS. */
-	return ((old & ~REMOTE_PTR_MASK) + ((uintptr_t)1 << REMOTE_COUNT_SHIFT)) |
-	       (uintptr_t)p;
+	return remote_spliced(old, p, 1);
 }
 
 /* Blocks a span can hold at most (16 B blocks in one slab). */
