@@ -247,7 +247,7 @@ BATCH_TEST(test_batch_fork, round_fork)
 
 /* ---- forks while a thread appends to its batch */
 
-enum { RING = 200000, FORKS = 20, CHILD_BLOCKS = 20000 };
+enum { RING = 100000, FORKS = 8, CHILD_BLOCKS = 5000 };
 static void **ring;
 
 static void *free_slowly(void *arg)

@@ -208,19 +208,19 @@ void remote_batch_fork_child(struct heap *h)
 
 	for (i = 0; i < REMOTE_BATCH_SLOTS; i++) {
 		struct remote_slot *sl = &rb->slot[i];
-		struct span *s = sl->span;
-		void *b = sl->head;
-		uint32_t n = 1;
+		struct span *s = atomic_load_acquire(&sl->span);
+		void *head = atomic_load_acquire(&sl->head), *b = head;
+		uint32_t n = 1, most = atomic_load_acquire(&sl->n) + 1;
 
-		sl->span = NULL;
+		atomic_store_relaxed(&sl->span, (struct span *)NULL);
 		if (!s || !b)
 			continue;
-		while (b && b != sl->tail && n <= sl->n + 1) {
+		while (b && b != sl->tail && n <= most) {
 			b = link_next(s, b);
 			n++;
 		}
 		if (b == sl->tail)
-			span_send_remote(s, sl->head, sl->tail, n);
+			span_send_remote(s, head, sl->tail, n);
 	}
 	rb->slots_used = 0;
 	rb->bytes = 0;
