@@ -41,6 +41,11 @@ bench_alloc_init() {
 	ALLOC_NAMES=(glibc hakmem mimalloc jemalloc tcmalloc)
 	ALLOC_LIBS=("" "${h:-hakmem-lib-not-set}" "$BENCH_LIBDIR/libmimalloc.so.2"
 		    "$BENCH_LIBDIR/libjemalloc.so.2" "$BENCH_LIBDIR/libtcmalloc_minimal.so.4")
+	# A second hakmem build to compare with, in the same interleaved runs.
+	if [ -n "${LIBHAKMEM_BASE:-}" ]; then
+		ALLOC_NAMES+=(hakmem-base)
+		ALLOC_LIBS+=("$LIBHAKMEM_BASE")
+	fi
 	ALLOC_OK=()
 	ALLOC_WHY=()
 	local i lib msg

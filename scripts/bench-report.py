@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import sys
 
-ORDER = ["glibc", "hakmem", "mimalloc", "jemalloc", "tcmalloc"]
+ORDER = ["glibc", "hakmem", "hakmem-base", "mimalloc", "jemalloc", "tcmalloc"]
 PEERS = ["glibc", "mimalloc", "jemalloc", "tcmalloc"]
 
 

@@ -4,6 +4,8 @@
 #
 # Environment (all optional):
 #   LIBHAKMEM  libhakmem.so to preload (reported missing when absent)
+#   LIBHAKMEM_BASE  a second libhakmem.so (say, an earlier commit's), run
+#               as "hakmem-base" in the same interleaved runs; not a peer
 #   BENCH_OUT   output folder (build/bench)
 #   RUNS        interleaved runs per benchmark (3; multi-thread ones take at
 #               least 10 unless QUICK=1)

@@ -231,10 +231,12 @@ void heap_trim_thread(void)
 	struct heap *h = tls_heap;
 	unsigned int c;
 
+	if (h->kind == HEAP_LIVE)
+		remote_batch_send(h);
+	/* Any thread confirms the suspects that waited for batches. */
+	remote_batch_drain(h);
 	if (h->kind != HEAP_LIVE)
 		return;
-	remote_batch_send(h);
-	remote_batch_drain(h);
 	heap_drain_suspects(h);
 	heap_sweep_remote(h);
 	for (c = 0; c < NUM_CLASSES && h->empty_kept; c++) {

@@ -213,8 +213,10 @@ void heap_free_remote(struct span *s, void *p)
 			remote_batch_add(me, s, p);
 			return;
 		}
-		/* A thread that only frees gets a heap for its batch. */
-		if (me->kind == HEAP_EMPTY && (me = heap_create_for_thread())) {
+		/* A thread that only frees gets a heap for its batch, when
+		 * thread heaps allocate at all (not with TINY and POOL off). */
+		if ((IS_ENABLED(CONFIG_TINY) || IS_ENABLED(CONFIG_POOL)) &&
+		    me->kind == HEAP_EMPTY && (me = heap_create_for_thread())) {
 			remote_batch_add(me, s, p);
 			return;
 		}
