@@ -95,18 +95,20 @@ struct trace_event {
  * block being added.
  */
 #define REMOTE_BATCH_SLOTS  32
-#define REMOTE_BATCH_BLOCKS 512
-#define REMOTE_BATCH_BYTES  (256u << 10)
+/* A chain is sent when it reaches either bound: at most 32 blocks and
+ * 16 KiB in a chain, 1,024 blocks and 512 KiB in a batch. */
+#define REMOTE_CHAIN_BLOCKS 32
+#define REMOTE_CHAIN_BYTES  (16u << 10)
 struct remote_slot {
 	struct span *span;            /* NULL: the slot is free */
 	void *head;                   /* the newest block */
 	void *tail;                   /* the oldest */
 	uint32_t n;                   /* blocks on the chain */
+	uint32_t limit;               /* n that sends it */
 };
 struct remote_batch {
-	uint32_t blocks;              /* release stores: other threads read it */
-	uint32_t bytes;
-	uint64_t slots_used;          /* bit i: slot i holds a chain */
+	uint64_t slots_used;          /* bit i: slot i holds a chain (release
+	                                 stores: other threads read it) */
 	uint64_t sent_epoch;          /* release: batch_epoch at the last whole send */
 	struct remote_slot slot[REMOTE_BATCH_SLOTS];
 };

@@ -140,6 +140,7 @@ void heap_free_suspects_left(struct heap *h);
  */
 #if IS_ENABLED(CONFIG_REMOTE_BATCH)
 noinline void remote_batch_start(struct heap *h, struct span *s, void *p);
+noinline void remote_batch_send_chain(struct heap *h, struct span *s);
 noinline void remote_batch_send(struct heap *h);
 int remote_batch_defer(struct heap *me, struct span *s, void *p);
 void remote_batch_drain(struct heap *me);
@@ -159,9 +160,8 @@ _Static_assert(REMOTE_BATCH_SLOTS == 32, "remote_slot_of takes 5 bits");
 /* A remote free of p (counted and keyed) by live heap h, into s's chain. */
 static always_inline void remote_batch_add(struct heap *h, struct span *s, void *p)
 {
-	struct remote_batch *rb = &h->batch;
 	struct remote_slot *sl = remote_slot_of(h, s);
-	uint32_t blocks;
+	uint32_t n;
 
 	if (unlikely(sl->span != s)) {
 		remote_batch_start(h, s, p);
@@ -169,12 +169,10 @@ static always_inline void remote_batch_add(struct heap *h, struct span *s, void 
 	}
 	*(void **)p = link_encode(s, p, sl->head);
 	atomic_store_release(&sl->head, p);
-	atomic_store_release(&sl->n, sl->n + 1);
-	rb->bytes += s->block_size;
-	blocks = rb->blocks + 1;
-	atomic_store_release(&rb->blocks, blocks);
-	if (unlikely(blocks >= REMOTE_BATCH_BLOCKS || rb->bytes >= REMOTE_BATCH_BYTES))
-		remote_batch_send(h);
+	n = sl->n + 1;
+	atomic_store_release(&sl->n, n);
+	if (unlikely(n >= sl->limit))
+		remote_batch_send_chain(h, s);
 }
 #else
 static inline void remote_batch_add(struct heap *h, struct span *s, void *p)

@@ -9,9 +9,10 @@
  * it reached meanwhile (FULL, abandoned, adopted by the freeing heap
  * itself) is handled when the chain is sent (span_send_remote).
  *
- * Bounds and flushes: REMOTE_BATCH_BLOCKS blocks and REMOTE_BATCH_BYTES
- * bytes in all, sent whole when either is reached; a chain is sent alone
- * when another span needs its slot; everything is sent by the heap's
+ * Bounds and flushes: a chain is sent when it holds REMOTE_CHAIN_BLOCKS
+ * blocks or REMOTE_CHAIN_BYTES bytes (a block bigger than that is sent at
+ * once), and when another span needs its slot, so a batch holds at most
+ * REMOTE_BATCH_SLOTS times that; everything is sent by the heap's
  * periodic check (every MAINTENANCE_EVERY slow paths: the decay pass), by
  * malloc_trim, at thread exit before the heap becomes the dead stand-in,
  * and, for threads that did not survive a fork, by the child.  Frees by
@@ -50,22 +51,18 @@ static uint32_t deferred_cap;           /* deferred_lock */
 static uint32_t deferred_n;             /* deferred_lock; relaxed peek */
 
 /* Sends slot i's chain.  The slot is freed before the CAS (a fork caught
- * in between loses the chain instead of sending it twice); the counters
- * drop after it, so that a suspect check never misses a chain in flight. */
+ * in between loses the chain instead of sending it twice); its bit drops
+ * after it, so that a suspect check never misses a chain in flight. */
 static void remote_slot_send(struct heap *h, unsigned int i)
 {
 	struct remote_batch *rb = &h->batch;
 	struct remote_slot *sl = &rb->slot[i];
 	struct span *s = sl->span;
-	uint32_t n = sl->n;
 
-	/* s may be gone once sent (the chain emptied an abandoned span). */
-	rb->bytes -= n * s->block_size;
 	atomic_store_release(&sl->span, (struct span *)NULL);
-	rb->slots_used &= ~(1ULL << i);
-	span_send_remote(s, sl->head, sl->tail, n);
+	span_send_remote(s, sl->head, sl->tail, sl->n);
 	heap_stat_inc(h, STAT_REMOTE_SENDS);
-	atomic_store_release(&rb->blocks, rb->blocks - n);
+	atomic_store_release(&rb->slots_used, rb->slots_used & ~(1ULL << i));
 }
 
 void remote_batch_start(struct heap *h, struct span *s, void *p)
@@ -73,18 +70,26 @@ void remote_batch_start(struct heap *h, struct span *s, void *p)
 	struct remote_batch *rb = &h->batch;
 	struct remote_slot *sl = remote_slot_of(h, s);
 	unsigned int i = (unsigned int)(sl - rb->slot);
+	uint32_t limit = REMOTE_CHAIN_BLOCKS;
+
+	if (s->block_size > REMOTE_CHAIN_BYTES / REMOTE_CHAIN_BLOCKS)
+		limit = REMOTE_CHAIN_BYTES / s->block_size;
 
 	if (sl->span)
 		remote_slot_send(h, i);
 	sl->head = p;
 	sl->tail = p;
 	sl->n = 1;
+	sl->limit = limit ? limit : 1;
 	atomic_store_release(&sl->span, s);
-	rb->slots_used |= 1ULL << i;
-	rb->bytes += s->block_size;
-	atomic_store_release(&rb->blocks, rb->blocks + 1);
-	if (rb->blocks >= REMOTE_BATCH_BLOCKS || rb->bytes >= REMOTE_BATCH_BYTES)
-		remote_batch_send(h);
+	atomic_store_release(&rb->slots_used, rb->slots_used | 1ULL << i);
+	if (sl->limit == 1)
+		remote_slot_send(h, i);
+}
+
+void remote_batch_send_chain(struct heap *h, struct span *s)
+{
+	remote_slot_send(h, (unsigned int)(remote_slot_of(h, s) - h->batch.slot));
 }
 
 void remote_batch_send(struct heap *h)
@@ -127,7 +132,7 @@ static int batches_may_hold(struct heap *me, uint64_t since)
 
 	hak_lock(&heaps_lock);
 	for (h = all_heaps; h && !may; h = h->all_next)
-		may = h != me && atomic_load_acquire(&h->batch.blocks) &&
+		may = h != me && atomic_load_acquire(&h->batch.slots_used) &&
 		      (!since || atomic_load_acquire(&h->batch.sent_epoch) < since);
 	hak_unlock(&heaps_lock);
 	return may;
@@ -222,7 +227,5 @@ void remote_batch_fork_child(struct heap *h)
 		if (b == sl->tail)
 			span_send_remote(s, head, sl->tail, n);
 	}
-	rb->slots_used = 0;
-	rb->bytes = 0;
-	atomic_store_relaxed(&rb->blocks, 0);
+	atomic_store_relaxed(&rb->slots_used, 0);
 }
