@@ -382,6 +382,47 @@ START_TEST(test_double_free_other_batch)
 }
 END_TEST
 
+static void *free_victim_then_more(void *arg)
+{
+	hak_free(victim);
+	atomic_store(&phase, 1);
+	wait_phase(2);
+	ck_assert(!free_blocks());   /* chains started: whole sends go out */
+	atomic_store(&phase, 3);
+	wait_phase(4);
+	return arg;
+}
+
+/*
+ * The same, but the thread holding the first free stays alive and only
+ * frees: the chains it starts afterwards send its whole batch, so the
+ * owner's trim confirms the second free without waiting for its exit.
+ */
+START_TEST(test_double_free_free_only_thread)
+{
+	void *keeper = hak_malloc(128);
+	pthread_t t;
+
+	victim = hak_malloc(128);
+	ck_assert(keeper && victim);
+	for (int i = 0; i < NBLOCKS; i++) {
+		blocks[i] = hak_malloc(size_of(i));
+		ck_assert(blocks[i] != NULL);
+		pattern_fill(blocks[i], size_of(i), (uint64_t)i + 1);
+	}
+	atomic_store(&phase, 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, free_victim_then_more, NULL), 0);
+	wait_phase(1);
+	run_thread(free_victim, NULL);
+	atomic_store(&phase, 2);
+	wait_phase(3);
+	hak_malloc_trim(0);   /* the deferred suspect is confirmed here */
+	hak_malloc_trim(0);   /* and the owner's check of a handed-over one */
+	atomic_store(&phase, 4);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	TCase *tc;
@@ -393,6 +434,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_fork_while_appending);
 	tcase_add_test_raise_signal(tc, test_double_free_own_batch, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_double_free_other_batch, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_double_free_free_only_thread, SIGABRT);
 	return s;
 }
 

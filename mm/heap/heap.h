@@ -110,6 +110,7 @@ struct remote_batch {
 	uint64_t slots_used;          /* bit i: slot i holds a chain (release
 	                                 stores: other threads read it) */
 	uint64_t sent_epoch;          /* release: batch_epoch at the last whole send */
+	uint32_t starts;              /* chains started: every 64th sends the batch */
 	struct remote_slot slot[REMOTE_BATCH_SLOTS];
 };
 

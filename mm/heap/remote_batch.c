@@ -13,7 +13,8 @@
  * blocks or REMOTE_CHAIN_BYTES bytes (a block bigger than that is sent at
  * once), and when another span needs its slot, so a batch holds at most
  * REMOTE_BATCH_SLOTS times that; everything is sent by the heap's
- * periodic check (every MAINTENANCE_EVERY slow paths: the decay pass), by
+ * periodic check (every MAINTENANCE_EVERY slow paths: the decay pass),
+ * every MAINTENANCE_EVERY chains started (a thread that only frees), by
  * malloc_trim, at thread exit before the heap becomes the dead stand-in,
  * and, for threads that did not survive a fork, by the child.  Frees by
  * anything but a live heap (the dead stand-in after thread exit, the
@@ -85,6 +86,11 @@ void remote_batch_start(struct heap *h, struct span *s, void *p)
 	atomic_store_release(&rb->slots_used, rb->slots_used | 1ULL << i);
 	if (sl->limit == 1)
 		remote_slot_send(h, i);
+	/* A thread that only frees takes no slow path of malloc: its chains
+	 * that fill slowly go out here, and its whole sends let deferred
+	 * suspects be confirmed. */
+	if (++rb->starts % MAINTENANCE_EVERY == 0)
+		remote_batch_send(h);
 }
 
 void remote_batch_send_chain(struct heap *h, struct span *s)
