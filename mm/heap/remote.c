@@ -208,15 +208,15 @@ void heap_free_remote(struct span *s, void *p)
 	}
 	heap_account_remote_free(me, s, p);
 	BLOCK_KEY(p) = key;
-	if (IS_ENABLED(CONFIG_REMOTE_BATCH)) {
+	/* Blocks of thread heaps only: every free into the shared heap is a
+	 * remote one, collected under its lock, and is not held back. */
+	if (IS_ENABLED(CONFIG_REMOTE_BATCH) && likely(owner != &shared_heap)) {
 		if (likely(me->kind == HEAP_LIVE)) {
 			remote_batch_add(me, s, p);
 			return;
 		}
-		/* A thread that only frees gets a heap for its batch, when
-		 * thread heaps allocate at all (not with TINY and POOL off). */
-		if ((IS_ENABLED(CONFIG_TINY) || IS_ENABLED(CONFIG_POOL)) &&
-		    me->kind == HEAP_EMPTY && (me = heap_create_for_thread())) {
+		/* A thread that only frees gets a heap for its batch. */
+		if (me->kind == HEAP_EMPTY && (me = heap_create_for_thread())) {
 			remote_batch_add(me, s, p);
 			return;
 		}

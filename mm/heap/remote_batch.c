@@ -18,7 +18,8 @@
  * malloc_trim, at thread exit before the heap becomes the dead stand-in,
  * and, for threads that did not survive a fork, by the child.  Frees by
  * anything but a live heap (the dead stand-in after thread exit, the
- * bootstrap and shared heaps) push directly.  Until a chain is sent its
+ * bootstrap and shared heaps), and frees into the shared heap's spans,
+ * push directly.  Until a chain is sent its
  * blocks count as used by their span, which therefore stays.
  *
  * Double frees (suspect.c): a batched block carries the key.  A block
