@@ -82,55 +82,51 @@ int abandoned_adopt_span(struct heap *h, struct span *s)
 }
 
 /*
- * Under its class's lock, s ABANDONED, after a push onto s's remote list:
- * takes s off the list when its blocks all came back (1: the caller
- * releases it, outside the lock: releasing may run the decay check, whose
- * reclaim takes the other classes' locks).
+ * Pushes a chain onto abandoned span s under its class's lock: one block p
+ * freed by `me` (a suspect confirmed first, the free counted and keyed),
+ * or (me NULL) a chain from a remote batch, counted and keyed when
+ * batched.  A span whose blocks all came back leaves the list and goes
+ * back to the pool, outside the lock (releasing may run the decay check,
+ * whose reclaim takes the other classes' locks).  0 when s is no longer
+ * abandoned.
  */
-static int abandoned_pushed(struct abandoned_class *a, struct span *s)
+static int abandoned_push(struct heap *me, struct span *s, void *head, void *tail, uint32_t n)
 {
-	atomic_store_relaxed(&s->abandoned_used, s->used);
-	if (!span_all_remote(s))
-		return 0;
-	/* Off the list and no longer ABANDONED: no one adopts it. */
-	dlist_del(&s->link);
-	atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
-	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
-	return 1;
+	unsigned int cls = s->cls;
+	struct abandoned_class *a = abandoned_lock_class(cls);
+	int ours = atomic_load_relaxed(&s->state) == SPAN_ABANDONED, empty = 0;
+
+	if (ours) {
+		if (!me) {
+			span_push_remote(s, head, tail, n);
+		} else {
+			if (BLOCK_KEY(head) == free_key && span_holds_free(s, head))
+				hak_fatal("double free", head);
+			heap_push_remote(me, s, head);
+		}
+		atomic_store_relaxed(&s->abandoned_used, s->used);
+		empty = span_all_remote(s);
+		if (empty) {
+			/* Off the list and no longer ABANDONED: no one adopts it. */
+			dlist_del(&s->link);
+			atomic_fetch_add_relaxed(&a->count, (uint32_t)-1);
+			atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+		}
+	}
+	abandoned_unlock_class(cls);
+	if (empty)
+		slabpool_release_span(s);
+	return ours;
 }
 
 int abandoned_free(struct heap *me, struct span *s, void *p)
 {
-	unsigned int cls = s->cls;
-	struct abandoned_class *a = abandoned_lock_class(cls);
-	int ours = atomic_load_relaxed(&s->state) == SPAN_ABANDONED, empty = 0;
-
-	if (ours) {
-		if (BLOCK_KEY(p) == free_key && span_holds_free(s, p))
-			hak_fatal("double free", p);
-		heap_push_remote(me, s, p);
-		empty = abandoned_pushed(a, s);
-	}
-	abandoned_unlock_class(cls);
-	if (empty)
-		slabpool_release_span(s);
-	return ours;
+	return abandoned_push(me, s, p, p, 1);
 }
 
 int abandoned_send(struct span *s, void *head, void *tail, uint32_t n)
 {
-	unsigned int cls = s->cls;
-	struct abandoned_class *a = abandoned_lock_class(cls);
-	int ours = atomic_load_relaxed(&s->state) == SPAN_ABANDONED, empty = 0;
-
-	if (ours) {
-		span_push_remote(s, head, tail, n);
-		empty = abandoned_pushed(a, s);
-	}
-	abandoned_unlock_class(cls);
-	if (empty)
-		slabpool_release_span(s);
-	return ours;
+	return abandoned_push(NULL, s, head, tail, n);
 }
 
 /* Taking a class's lock once per run of spans of that class (a heap's list

@@ -10,9 +10,9 @@
  * itself) is handled when the chain is sent (span_send_remote).
  *
  * Bounds and flushes: a chain is sent when it holds REMOTE_CHAIN_BLOCKS
- * blocks or REMOTE_CHAIN_BYTES bytes (a block bigger than that is sent at
- * once), and when another span needs its slot, so a batch holds at most
- * REMOTE_BATCH_SLOTS times that; everything is sent by the heap's
+ * blocks or REMOTE_CHAIN_BYTES bytes (a block of more than half that is
+ * sent alone, at once), and when another span needs its slot, so a batch
+ * holds at most REMOTE_BATCH_SLOTS times that; everything is sent by the heap's
  * periodic check (every MAINTENANCE_EVERY slow paths: the decay pass),
  * every MAINTENANCE_EVERY chains started (a thread that only frees), by
  * malloc_trim, at thread exit before the heap becomes the dead stand-in,
@@ -76,17 +76,20 @@ void remote_batch_start(struct heap *h, struct span *s, void *p)
 
 	if (s->block_size > REMOTE_CHAIN_BYTES / REMOTE_CHAIN_BLOCKS)
 		limit = REMOTE_CHAIN_BYTES / s->block_size;
-
+	if (limit <= 1) {
+		/* Over half a chain's bytes: sent alone, at once. */
+		span_send_remote(s, p, p, 1);
+		heap_stat_inc(h, STAT_REMOTE_SENDS);
+		return;
+	}
 	if (sl->span)
 		remote_slot_send(h, i);
 	sl->head = p;
 	sl->tail = p;
 	sl->n = 1;
-	sl->limit = limit ? limit : 1;
+	sl->limit = limit;
 	atomic_store_release(&sl->span, s);
 	atomic_store_release(&rb->slots_used, rb->slots_used | 1ULL << i);
-	if (sl->limit == 1)
-		remote_slot_send(h, i);
 	/* A thread that only frees takes no slow path of malloc: its chains
 	 * that fill slowly go out here, and its whole sends let deferred
 	 * suspects be confirmed. */
