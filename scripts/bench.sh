@@ -40,6 +40,22 @@ tiny-16|st|tiny|size=16 ring=128|size=16 ring=128 quick=1
 tiny-64|st|tiny|size=64 ring=128|size=64 ring=128 quick=1
 tiny-256|st|tiny|size=256 ring=128|size=256 ring=128 quick=1
 tiny-1024|st|tiny|size=1024 ring=128|size=1024 ring=128 quick=1
+ring-128-64|st|tiny|size=64 ring=128|size=64 ring=128 quick=1
+ring-128-256|st|tiny|size=256 ring=128|size=256 ring=128 quick=1
+ring-128-1024|st|tiny|size=1024 ring=128|size=1024 ring=128 quick=1
+ring-128-4096|st|tiny|size=4096 ring=128|size=4096 ring=128 quick=1
+ring-512-64|st|tiny|size=64 ring=512|size=64 ring=512 quick=1
+ring-512-256|st|tiny|size=256 ring=512|size=256 ring=512 quick=1
+ring-512-1024|st|tiny|size=1024 ring=512|size=1024 ring=512 quick=1
+ring-512-4096|st|tiny|size=4096 ring=512|size=4096 ring=512 quick=1
+ring-2048-64|st|tiny|size=64 ring=2048|size=64 ring=2048 quick=1
+ring-2048-256|st|tiny|size=256 ring=2048|size=256 ring=2048 quick=1
+ring-2048-1024|st|tiny|size=1024 ring=2048|size=1024 ring=2048 quick=1
+ring-2048-4096|st|tiny|size=4096 ring=2048|size=4096 ring=2048 quick=1
+ring-8192-64|st|tiny|size=64 ring=8192|size=64 ring=8192 quick=1
+ring-8192-256|st|tiny|size=256 ring=8192|size=256 ring=8192 quick=1
+ring-8192-1024|st|tiny|size=1024 ring=8192|size=1024 ring=8192 quick=1
+ring-8192-4096|st|tiny|size=4096 ring=8192|size=4096 ring=8192 quick=1
 random|st|random|name=random min=16 max=1040 live=256|name=random min=16 max=1040 live=256 quick=1
 mid|st|random|name=mid min=1K max=32K live=256 touch=1 ops=2m|name=mid min=1K max=32K live=256 touch=1 ops=300k
 l25|st|random|name=l25 min=32K max=1M live=256 touch=1 ops=200k|name=l25 min=32K max=1M live=256 touch=1 ops=30k

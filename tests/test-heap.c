@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <mm/heap/heap.h>
+#include <mm/heap/internal.h>
 #include <mm/options.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
@@ -164,8 +164,51 @@ END_TEST
  * five-slab span, too big for the span caches, which count as slabs in
  * use).  The test allocates until a block starts a fresh span,
  * fills that span, takes one block of the next, and frees the fresh span's
- * blocks.
+ * blocks: with 32 B blocks that run of frees makes the fresh span current
+ * again, and the next span is the one that empties.
  */
+/*
+ * The owner's frees into one of its spans that is not current: the first
+ * leaves the current span alone, the second in a row makes that span
+ * current, so malloc hands out the blocks just freed, newest first
+ * (working sets bigger than a span).
+ */
+START_TEST(test_free_run_switches_span)
+{
+	enum { MAX_BLOCKS = 4096 };
+	static void *blocks[MAX_BLOCKS];
+	struct span *first, *cur;
+	unsigned int n = 0, i;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
+	blocks[n++] = hak_malloc(256);
+	first = span_at(blocks[0]);
+	do {
+		ck_assert_uint_lt(n, MAX_BLOCKS);
+		blocks[n] = hak_malloc(256);
+		ck_assert(blocks[n]);
+	} while (span_at(blocks[n++]) == first);
+	cur = span_at(blocks[n - 1]);
+	ck_assert(tls_heap->current[cur->cls] == cur);
+	/* The first block of `first` still there: find two of its blocks. */
+	for (i = 0; span_at(blocks[i]) != first; i++)
+		;
+	ck_assert_uint_lt(i + 1, n - 1);
+	ck_assert(span_at(blocks[i + 1]) == first);
+	hak_free(blocks[i]);
+	ck_assert(tls_heap->current[cur->cls] == cur);
+	hak_free(blocks[i + 1]);
+	ck_assert(tls_heap->current[cur->cls] == first);
+	ck_assert(owner_heap(cur) == tls_heap);
+	ck_assert_uint_eq(cur->state, SPAN_ACTIVE);
+	ck_assert_ptr_eq(hak_malloc(256), blocks[i + 1]);
+	ck_assert_ptr_eq(hak_malloc(256), blocks[i]);
+	while (n--)
+		hak_free(blocks[n]);
+	hak_malloc_trim(0);
+}
+END_TEST
+
 START_TEST(test_reserve_small_spans)
 {
 	enum { MAX_BLOCKS = 8192 };
@@ -201,16 +244,28 @@ START_TEST(test_reserve_small_spans)
 	for (i = start; i + 1 < n; i++)
 		hak_free(blocks[i]);
 	if (_i) {
+		/* One block per span: its free empties it. */
+		ck_assert_uint_eq(n - 1 - start, 1);
 		ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), slabs - nslabs);
-	} else if (tls_heap->reserve_limit > 0) {
-		ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), slabs);
-		ck_assert(fresh->kept_empty);
-		ck_assert_uint_eq(fresh->state, SPAN_ACTIVE);
-		ck_assert(fresh->owner == tls_heap);
+	} else {
+		/* Two frees in a row into it made the fresh span current
+		 * again; the one it displaced empties with its one block. */
+		struct span *other = span_at(blocks[n - 1]);
+
+		ck_assert(tls_heap->current[fresh->cls] == fresh);
+		ck_assert(tls_heap->current[fresh->cls] != other);
+		hak_free(blocks[--n]);
+		if (tls_heap->reserve_limit > 0) {
+			ck_assert_int_eq(stat_now(STAT_SLABS_IN_USE), slabs);
+			ck_assert(other->kept_empty);
+			ck_assert_uint_eq(other->state, SPAN_ACTIVE);
+			ck_assert(owner_heap(other) == tls_heap);
+		}
 	}
 	for (i = 0; i < start; i++)
 		hak_free(blocks[i]);
-	hak_free(blocks[n - 1]);
+	if (_i)
+		hak_free(blocks[n - 1]);
 	hak_malloc_trim(0);
 }
 END_TEST
@@ -636,6 +691,7 @@ static Suite *make_suite(void)
 
 	tcase_add_test(tc, test_accounting_equation);
 	tcase_add_test(tc, test_no_churn);
+	tcase_add_test(tc, test_free_run_switches_span);
 	tcase_add_loop_test(tc, test_reserve_small_spans, 0, 2);
 	tcase_add_test(tc, test_abandon_reclaim);
 	tcase_add_test(tc, test_abandon_adopt_on_free);

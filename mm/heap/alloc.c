@@ -27,6 +27,8 @@ void *heap_free_head(const struct span *s)
 void heap_set_current(struct heap *h, unsigned int cls, struct span *s)
 {
 	h->current[cls] = s;
+	if (s != &empty_span)
+		atomic_store_release(&s->owner, h);
 	if (cls < NUM_TINY_CLASSES) {
 		/* The entries tiny_class_lut maps to cls: a run, as the table
 		 * grows with the size; it starts past the previous class. */
@@ -51,7 +53,7 @@ void heap_init_lists(struct heap *h)
 void span_attach_partial(struct heap *h, struct span *s, int at_tail)
 {
 	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
-	atomic_store_release(&s->owner, h);
+	atomic_store_release(&s->owner, (struct heap *)((uintptr_t)h | OWNER_PARTIAL));
 	dlist_del(&s->link);
 	if (at_tail)
 		dlist_add_tail(&h->partial[s->cls], &s->link);
@@ -200,7 +202,7 @@ uint32_t span_collect(struct span *s)
 /* ------------------------------------------------------------------ */
 /* Getting a span for a class */
 
-static void span_unkeep(struct heap *h, struct span *s)
+void span_unkeep(struct heap *h, struct span *s)
 {
 	if (s->kept_empty) {
 		s->kept_empty = 0;

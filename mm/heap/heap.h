@@ -18,17 +18,23 @@
  * pointer becomes &dead_heap: later frees take the remote path and a later
  * malloc builds a new heap (lifecycle.c).
  *
- * Ownership: span->owner == heap for ACTIVE spans; heap | OWNER_DETACHED
- * for FULL and NOTIFIED spans, so a free into them fails the fast path's
- * owner test and takes heap_free_remote (remote.c): another thread's free
- * pushes (and notifies the owner), the owner's own free takes the span
- * back first.  An ABANDONED span has owner NULL: a live heap's free into
- * it adopts it.  Owners are stored with release and read with acquire.
+ * Ownership: span->owner == heap for a current span; heap | OWNER_PARTIAL
+ * for the other ACTIVE spans (an adopted one may carry no flag); heap |
+ * OWNER_DETACHED for FULL and NOTIFIED spans.  A free into a span whose
+ * owner is not plainly the freeing heap fails the fast path's owner test
+ * and takes heap_free_remote (remote.c): another thread's free pushes (and
+ * notifies the owner of a FULL span); the owner's own free takes a FULL
+ * span back first, and two of its frees in a row into the same partial
+ * span make that span current, so malloc hands out the blocks just freed
+ * when a class's live blocks fill more than a span.  An ABANDONED span has
+ * owner NULL: a live heap's free into it adopts it.  Owners are stored
+ * with release and read with acquire (owner_heap masks the flags).
  *
  * Invariants (owner-private fields, no atomics):
  *   - h->current[c] is &empty_span or an ACTIVE span of class c, and
  *     h->tiny_direct[i] == h->current[tiny_class_lut[i]];
- *   - every other ACTIVE span of h is on h->partial[c];
+ *   - every other ACTIVE span of h is on h->partial[c], its owner h or
+ *     h | OWNER_PARTIAL, never a current span's;
  *   - every FULL/NOTIFIED span of h is on h->full;
  *   - h->empty_kept == slabs of the spans on partial lists with kept_empty,
  *     at most reserve_limit * RESERVE_SLABS; kept spans hold blocks of at
@@ -77,6 +83,10 @@ enum heap_kind {
 };
 
 #define OWNER_DETACHED 1UL
+/* An ACTIVE span of the heap that is not its class's current one: the
+ * owner's free into it leaves the fast path (heap_free_own_partial). */
+#define OWNER_PARTIAL 2UL
+#define OWNER_FLAGS (OWNER_DETACHED | OWNER_PARTIAL)
 
 /* CONFIG_DEBUG_TRACE: the last TRACE_ENTRIES calls of a thread. */
 #define TRACE_ENTRIES 4096
@@ -131,6 +141,7 @@ struct heap {
 	uint32_t reserve_limit;       /* empty spans kept (adaptive) */
 	uint32_t reacquired;          /* adaptive: spans taken soon after a release */
 	uint64_t slow_calls;
+	struct span *last_partial_free; /* the partial span of the last own free into one */
 	uint64_t swept_ms;            /* last heap_sweep_remote (os_now_ms) */
 	uint32_t suspects;            /* notify_lock; relaxed peek by the owner */
 	uint64_t rng;

@@ -27,7 +27,7 @@ extern hak_hidden struct heap *all_heaps;    /* heaps_lock */
  * notify_lock) is set up; a remote freer reads it before taking the lock. */
 static inline struct heap *owner_heap(const struct span *s)
 {
-	return (struct heap *)((uintptr_t)atomic_load_acquire(&s->owner) & ~OWNER_DETACHED);
+	return (struct heap *)((uintptr_t)atomic_load_acquire(&s->owner) & ~OWNER_FLAGS);
 }
 
 /* Every block the span handed out sits on its remote list (or none is
@@ -39,6 +39,8 @@ static inline int span_all_remote(const struct span *s)
 
 /* s->free, checked (heap_pop leaves the link it stores unchecked). */
 void *heap_free_head(const struct span *s);
+/* Takes s, an empty span kept in the reserve, out of it. */
+void span_unkeep(struct heap *h, struct span *s);
 /* Sets every class's current span to empty_span and empties the lists. */
 void heap_init_lists(struct heap *h);
 /* Moves the span's remote frees onto its free list; returns the count. */

@@ -82,12 +82,35 @@ static int span_reattach_fast(struct heap *h, struct span *s)
 	return 0;
 }
 
-/* The owner's free into one of its FULL or NOTIFIED spans. */
-static noinline void heap_free_own_detached(struct heap *h, struct span *s, void *p)
+/*
+ * The owner's free into one of its spans that is not current: a partial
+ * span, or a FULL or NOTIFIED one, which it takes back first.  A second
+ * free in a row into the same span makes it the current one, so that
+ * malloc hands out the blocks just freed (still in cache) rather than the
+ * current span's older ones.
+ */
+static noinline void heap_free_own_partial(struct heap *h, struct span *s, void *p)
 {
-	if (!span_reattach_fast(h, s))
+	uint64_t key = free_key;
+
+	if (atomic_load_relaxed(&s->state) != SPAN_ACTIVE && !span_reattach_fast(h, s))
 		span_reattach(h, s);
-	heap_free_block(s, p);
+	if (h->last_partial_free == s) {
+		unsigned int cls = s->cls;
+		struct span *cur = h->current[cls];
+
+		dlist_del(&s->link);
+		span_unkeep(h, s);
+		if (cur != &empty_span)
+			span_attach_partial(h, cur, 0);
+		heap_set_current(h, cls, s);
+	}
+	h->last_partial_free = s;
+	if (unlikely(BLOCK_KEY(p) == key)) {
+		heap_free_suspect(h, s, p);
+		return;
+	}
+	heap_push_local(h, s, p, key);
 }
 
 void span_push_remote(struct span *s, void *head, void *tail, uint32_t n)
@@ -153,7 +176,7 @@ static noinline void heap_free_remote_slow(struct heap *me, struct span *s, void
 		int suspect = BLOCK_KEY(p) == free_key;
 
 		if (owner == me && me->kind == HEAP_LIVE) {
-			heap_free_own_detached(me, s, p);
+			heap_free_own_partial(me, s, p);
 			return;
 		}
 		if (!owner && me->kind == HEAP_LIVE && abandoned_adopt_span(me, s)) {
@@ -199,7 +222,7 @@ void heap_free_remote(struct span *s, void *p)
 	uintptr_t old;
 
 	if (unlikely(owner == me && me->kind == HEAP_LIVE)) {
-		heap_free_own_detached(me, s, p);
+		heap_free_own_partial(me, s, p);
 		return;
 	}
 	if (unlikely(!owner || BLOCK_KEY(p) == key)) {
