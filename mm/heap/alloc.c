@@ -30,11 +30,15 @@ void heap_set_current(struct heap *h, unsigned int cls, struct span *s)
 	if (s != &empty_span)
 		atomic_store_release(&s->owner, h);
 	if (cls < NUM_TINY_CLASSES) {
-		/* The entries tiny_class_lut maps to cls: a run, as the table
-		 * grows with the size; it starts past the previous class. */
-		unsigned int i = cls ? tiny_index(class_info[cls - 1].size) + 1 : 0;
+		/* The entries tiny_class_lut maps to cls: the run past the
+		 * previous class's size up to this one's (sizes are multiples
+		 * of 16 B, mm/sizeclass.h). */
+		size_t i = cls ? tiny_index(class_info[cls - 1].size) + 1 : 0;
+		size_t end = tiny_index(class_info[cls].size);
 
-		for (; i < TINY_INDEX_ENTRIES && tiny_class_lut[i] == cls; i++)
+		if (end >= TINY_INDEX_ENTRIES)
+			end = TINY_INDEX_ENTRIES - 1;
+		for (; i <= end; i++)
 			h->tiny_direct[i] = s;
 	}
 }
