@@ -169,9 +169,10 @@ END_TEST
  */
 /*
  * The owner's frees into one of its spans that is not current: the first
- * leaves the current span alone, the second in a row makes that span
- * current, so malloc hands out the blocks just freed, newest first
- * (working sets bigger than a span).
+ * two leave the current span alone, the third in a row (PARTIAL_RUN) makes
+ * that span current, so malloc hands out the blocks just freed, newest
+ * first (working sets bigger than a span).  A span that gets two frees
+ * that start no run loses its flag: frees into it stay on the fast path.
  */
 START_TEST(test_free_run_switches_span)
 {
@@ -190,21 +191,71 @@ START_TEST(test_free_run_switches_span)
 	} while (span_at(blocks[n++]) == first);
 	cur = span_at(blocks[n - 1]);
 	ck_assert(tls_heap->current[cur->cls] == cur);
-	/* The first block of `first` still there: find two of its blocks. */
-	for (i = 0; span_at(blocks[i]) != first; i++)
-		;
-	ck_assert_uint_lt(i + 1, n - 1);
-	ck_assert(span_at(blocks[i + 1]) == first);
-	hak_free(blocks[i]);
+	ck_assert_uint_ge(n, 8);
+	for (i = 0; i < 6; i++)
+		ck_assert(span_at(blocks[i]) == first);
+	hak_free(blocks[0]);
 	ck_assert(tls_heap->current[cur->cls] == cur);
-	hak_free(blocks[i + 1]);
+	ck_assert_uint_eq(first->state, SPAN_ACTIVE);
+	ck_assert((uintptr_t)first->owner == ((uintptr_t)tls_heap | OWNER_PARTIAL));
+	hak_free(blocks[1]);
+	ck_assert(tls_heap->current[cur->cls] == cur);
+	hak_free(blocks[2]);
 	ck_assert(tls_heap->current[cur->cls] == first);
-	ck_assert(owner_heap(cur) == tls_heap);
+	ck_assert(first->owner == tls_heap);
+	ck_assert((uintptr_t)cur->owner == ((uintptr_t)tls_heap | OWNER_PARTIAL));
 	ck_assert_uint_eq(cur->state, SPAN_ACTIVE);
-	ck_assert_ptr_eq(hak_malloc(256), blocks[i + 1]);
-	ck_assert_ptr_eq(hak_malloc(256), blocks[i]);
+	ck_assert_ptr_eq(hak_malloc(256), blocks[2]);
+	ck_assert_ptr_eq(hak_malloc(256), blocks[1]);
+	ck_assert_ptr_eq(hak_malloc(256), blocks[0]);
 	while (n--)
 		hak_free(blocks[n]);
+	hak_malloc_trim(0);
+}
+END_TEST
+
+/*
+ * Frees in a scattered order: a partial span that gets two frees that each
+ * start no run loses its OWNER_PARTIAL flag (later frees into it take the
+ * fast path) and does not become current.  Three spans: s[0] and s[1]
+ * full, s[2] current.
+ */
+START_TEST(test_scattered_frees_drop_flag)
+{
+	enum { MAX_BLOCKS = 4096 };
+	static void *blocks[MAX_BLOCKS];
+	struct span *s[3];
+	unsigned int n = 0, k = 0, at[3] = { 0 };
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
+	blocks[n++] = hak_malloc(256);
+	s[0] = span_at(blocks[0]);
+	while (k < 2) {
+		ck_assert_uint_lt(n, MAX_BLOCKS);
+		blocks[n] = hak_malloc(256);
+		ck_assert(blocks[n]);
+		if (span_at(blocks[n]) != s[k]) {
+			s[++k] = span_at(blocks[n]);
+			at[k] = n;
+		}
+		n++;
+	}
+	ck_assert(tls_heap->current[s[2]->cls] == s[2]);
+	ck_assert_uint_ge(at[1], 4);
+	ck_assert_uint_ge(at[2] - at[1], 4);
+	hak_free(blocks[0]);            /* s[0]: taken back, a run of 1 */
+	hak_free(blocks[at[1]]);        /* s[1]: taken back, a run of 1 */
+	ck_assert((uintptr_t)s[0]->owner == ((uintptr_t)tls_heap | OWNER_PARTIAL));
+	hak_free(blocks[1]);            /* s[0] again, no run: flag dropped */
+	ck_assert(s[0]->owner == tls_heap);
+	ck_assert((uintptr_t)s[1]->owner == ((uintptr_t)tls_heap | OWNER_PARTIAL));
+	hak_free(blocks[2]);            /* fast path now: no switch */
+	hak_free(blocks[3]);
+	ck_assert(tls_heap->current[s[2]->cls] == s[2]);
+	ck_assert_uint_eq(s[0]->state, SPAN_ACTIVE);
+	for (k = 4; k < n; k++)
+		if (k != at[1])
+			hak_free(blocks[k]);
 	hak_malloc_trim(0);
 }
 END_TEST
@@ -692,6 +743,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_accounting_equation);
 	tcase_add_test(tc, test_no_churn);
 	tcase_add_test(tc, test_free_run_switches_span);
+	tcase_add_test(tc, test_scattered_frees_drop_flag);
 	tcase_add_loop_test(tc, test_reserve_small_spans, 0, 2);
 	tcase_add_test(tc, test_abandon_reclaim);
 	tcase_add_test(tc, test_abandon_adopt_on_free);

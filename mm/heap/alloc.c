@@ -57,6 +57,7 @@ void heap_init_lists(struct heap *h)
 void span_attach_partial(struct heap *h, struct span *s, int at_tail)
 {
 	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
+	s->partial_frees = 0;
 	atomic_store_release(&s->owner, (struct heap *)((uintptr_t)h | OWNER_PARTIAL));
 	dlist_del(&s->link);
 	if (at_tail)

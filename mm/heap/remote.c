@@ -83,11 +83,24 @@ static int span_reattach_fast(struct heap *h, struct span *s)
 }
 
 /*
+ * Owner frees in a row into one partial span that make it current: with
+ * two, frees in a scattered order (larson) switched spans often enough to
+ * cost instructions; three keep most of the gain on rings of blocks bigger
+ * than a span (docs/design.md).
+ */
+#define PARTIAL_RUN 3
+/* Owner frees into a partial span, each the first of a run, after which
+ * its OWNER_PARTIAL flag is dropped: frees in a scattered order stay on
+ * the fast path until the span is displaced or detached again. */
+#define PARTIAL_FREES_MAX 2
+
+/*
  * The owner's free into one of its spans that is not current: a partial
- * span, or a FULL or NOTIFIED one, which it takes back first.  A second
- * free in a row into the same span makes it the current one, so that
- * malloc hands out the blocks just freed (still in cache) rather than the
- * current span's older ones.
+ * span, or a FULL or NOTIFIED one, which it takes back first.  PARTIAL_RUN
+ * frees in a row into the same span make it the current one (the current
+ * span goes to the head of the partial list), so that malloc hands out
+ * the blocks just freed, still in cache, rather than the current span's
+ * older ones.
  */
 static noinline void heap_free_own_partial(struct heap *h, struct span *s, void *p)
 {
@@ -95,7 +108,11 @@ static noinline void heap_free_own_partial(struct heap *h, struct span *s, void 
 
 	if (atomic_load_relaxed(&s->state) != SPAN_ACTIVE && !span_reattach_fast(h, s))
 		span_reattach(h, s);
-	if (h->last_partial_free == s) {
+	if (h->last_partial_free != s) {
+		h->partial_run = 1;
+		if (++s->partial_frees >= PARTIAL_FREES_MAX)
+			atomic_store_release(&s->owner, h);
+	} else if (++h->partial_run >= PARTIAL_RUN) {
 		unsigned int cls = s->cls;
 		struct span *cur = h->current[cls];
 

@@ -160,6 +160,8 @@ struct span {
 	uint8_t state;         /* enum span_state */
 	uint8_t kept_empty;    /* counted in the heap's empty reserve */
 	uint8_t cache_age;     /* CACHED: decay checks seen in the cache */
+	uint8_t partial_frees; /* ACTIVE, OWNER_PARTIAL: owner frees that did
+	                          not make it current (mm/heap/remote.c) */
 	uint64_t carved;       /* blocks carved so far (bump pointer); 0: none */
 	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
 	struct dlist link;     /* partial/full/abandoned list (by its lock) */
