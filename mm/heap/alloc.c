@@ -27,7 +27,9 @@ void *heap_free_head(const struct span *s)
 void heap_set_current(struct heap *h, unsigned int cls, struct span *s)
 {
 	h->current[cls] = s;
-	if (s != &empty_span)
+	/* Drops OWNER_PARTIAL; stores only a change (other threads' frees
+	 * read the line). */
+	if (s != &empty_span && load_relaxed_foldable(&s->owner) != h)
 		atomic_store_release(&s->owner, h);
 	if (cls < NUM_TINY_CLASSES) {
 		/* The entries tiny_class_lut maps to cls: the run past the

@@ -143,6 +143,7 @@ struct heap {
 	uint64_t slow_calls;
 	struct span *last_partial_free; /* the partial span of the last own free into one */
 	uint32_t partial_run;         /* own frees in a row into last_partial_free */
+	uint32_t partial_cur_used;    /* then, used of its class's current span */
 	uint64_t swept_ms;            /* last heap_sweep_remote (os_now_ms) */
 	uint32_t suspects;            /* notify_lock; relaxed peek by the owner */
 	uint64_t rng;

@@ -86,7 +86,10 @@ static int span_reattach_fast(struct heap *h, struct span *s)
  * Owner frees in a row into one partial span that make it current: with
  * two, frees in a scattered order (larson) switched spans often enough to
  * cost instructions; three keep most of the gain on rings of blocks bigger
- * than a span (docs/design.md).
+ * than a span (docs/design.md).  "In a row": no other free leaves the fast
+ * path between them, and the class's current span handed out at most one
+ * block meanwhile (its used grew by 0 or 1: a free-then-malloc loop, or a
+ * burst of frees).
  */
 #define PARTIAL_RUN 3
 /* Owner frees into a partial span, each the first of a run, after which
@@ -105,24 +108,27 @@ static int span_reattach_fast(struct heap *h, struct span *s)
 static noinline void heap_free_own_partial(struct heap *h, struct span *s, void *p)
 {
 	uint64_t key = free_key;
+	struct span *cur;
 
 	if (atomic_load_relaxed(&s->state) != SPAN_ACTIVE && !span_reattach_fast(h, s))
 		span_reattach(h, s);
-	if (h->last_partial_free != s) {
+	cur = h->current[s->cls];
+	if (h->last_partial_free != s || cur->used - h->partial_cur_used > 1) {
 		h->partial_run = 1;
 		if (++s->partial_frees >= PARTIAL_FREES_MAX)
 			atomic_store_release(&s->owner, h);
 	} else if (++h->partial_run >= PARTIAL_RUN) {
 		unsigned int cls = s->cls;
-		struct span *cur = h->current[cls];
 
 		dlist_del(&s->link);
 		span_unkeep(h, s);
 		if (cur != &empty_span)
 			span_attach_partial(h, cur, 0);
 		heap_set_current(h, cls, s);
+		cur = s;
 	}
 	h->last_partial_free = s;
+	h->partial_cur_used = cur->used;
 	if (unlikely(BLOCK_KEY(p) == key)) {
 		heap_free_suspect(h, s, p);
 		return;
