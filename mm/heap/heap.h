@@ -19,14 +19,15 @@
  * malloc builds a new heap (lifecycle.c).
  *
  * Ownership: span->owner == heap for a current span; heap | OWNER_PARTIAL
- * for the other ACTIVE spans (an adopted one may carry no flag); heap |
- * OWNER_DETACHED for FULL and NOTIFIED spans.  A free into a span whose
- * owner is not plainly the freeing heap fails the fast path's owner test
- * and takes heap_free_remote (remote.c): another thread's free pushes (and
- * notifies the owner of a FULL span); the owner's own free takes a FULL
- * span back first, and two of its frees in a row into the same partial
- * span make that span current, so malloc hands out the blocks just freed
- * when a class's live blocks fill more than a span.  An ABANDONED span has
+ * for the other ACTIVE spans (one adopted by a free, or whose frees came
+ * scattered, carries no flag); heap | OWNER_DETACHED for FULL and NOTIFIED
+ * spans.  A free into a span whose owner is not plainly the freeing heap
+ * fails the fast path's owner test and takes heap_free_remote (remote.c):
+ * another thread's free pushes (and notifies the owner of a FULL span);
+ * the owner's own free takes a FULL span back first, and a run of its
+ * frees into the same partial span makes that span current, so malloc
+ * hands out the blocks just freed when a class's live blocks fill more
+ * than a span.  An ABANDONED span has
  * owner NULL: a live heap's free into it adopts it.  Owners are stored
  * with release and read with acquire (owner_heap masks the flags).
  *

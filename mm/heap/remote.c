@@ -113,7 +113,9 @@ static noinline void heap_free_own_partial(struct heap *h, struct span *s, void 
 	if (atomic_load_relaxed(&s->state) != SPAN_ACTIVE && !span_reattach_fast(h, s))
 		span_reattach(h, s);
 	cur = h->current[s->cls];
-	if (h->last_partial_free != s || cur->used - h->partial_cur_used > 1) {
+	if (cur == s) {
+		/* Made current since the caller read its owner. */
+	} else if (h->last_partial_free != s || cur->used - h->partial_cur_used > 1) {
 		h->partial_run = 1;
 		if (++s->partial_frees >= PARTIAL_FREES_MAX)
 			atomic_store_release(&s->owner, h);
