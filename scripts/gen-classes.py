@@ -11,7 +11,10 @@ nominal size; the cache colouring (mm/sizeclass.h) makes the 1 KiB class
 A class's span is the number of contiguous slabs its blocks are carved
 from: for mid classes (1 KiB < nominal size <= 32 KiB) enough slabs for 64
 blocks (at most all but two slabs of a superslab: the metadata takes at
-most two, mm/superslab/superslab.h asserts it); for the others one slab
+most two, mm/superslab/superslab.h asserts it); for tiny classes (at most
+1 KiB nominal) enough slabs for 256 blocks, at most 4 (one slab up to
+256 B, 4 slabs and 252 blocks for the 1 KiB class), so that a thread's
+few hundred live blocks of a class sit in one span; for the others one slab
 while 8 blocks fit in it, else enough slabs for 8 blocks while that is at
 most half a superslab, else the span of 1..4 blocks (ceil(k * size /
 slab) slabs) with the least waste.  These are the tiers' policies
@@ -26,6 +29,10 @@ MAX_SIZE = 1 << 20
 TINY_MAX = 1024
 MID_MAX = 32 << 10
 MID_SPAN_BLOCKS = 64
+# Tiny spans: enough slabs for this many blocks, at most TINY_SPAN_MAX_SLABS
+# (docs/design.md, "Working sets bigger than a span").
+TINY_SPAN_BLOCKS = 256
+TINY_SPAN_MAX_SLABS = 4
 MID_SPAN_RESERVED_SLABS = 2   # slabs of a superslab a mid span leaves to the metadata
 # A heap's reserve of empty spans keeps spans of blocks up to this size:
 # for them a trip through the slab pool costs much more than their use.
@@ -61,6 +68,8 @@ def span_slabs(size, slab, slabs_per_ss, mid):
         # churns sit in one span and come back LIFO while still in cache.
         return min(-(-MID_SPAN_BLOCKS * size // slab),
                    slabs_per_ss - MID_SPAN_RESERVED_SLABS)
+    if size <= TINY_MAX + TINY_COLOR_STEP and size * TINY_SPAN_BLOCKS > slab and size * 8 <= slab:
+        return min(-(-TINY_SPAN_BLOCKS * size // slab), TINY_SPAN_MAX_SLABS)
     if size * 8 <= slab:
         return 1
     n = -(-8 * size // slab)

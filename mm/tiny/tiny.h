@@ -5,14 +5,16 @@
  * Job: map the size to one of the NUM_TINY_CLASSES classes (16 B steps to
  * 128 B, then 4 per doubling) with one table lookup, and take a block of
  * that class from the calling thread's heap (CONFIG_TINY) or, with the box
- * off, from the locked shared heap.  Blocks live in single-slab spans of
- * the slab engine; the heap engine holds the fast path (mm/heap/heap.h).
+ * off, from the locked shared heap.  Blocks live in spans of the slab
+ * engine of 1 to 4 slabs (256 blocks where 4 slabs hold them,
+ * scripts/gen-classes.py); the heap engine holds the fast path
+ * (mm/heap/heap.h).
  * CONFIG_TINY_PREWARM (prewarm.c) gives a thread's new heap a span for
  * each of the most used tiny classes.
  *
  * Invariants:
  *   class_info[tiny_class(n)].size >= n, and it is the smallest such;
- *   class_info[c].nslabs == 1 for every tiny class c;
+ *   class_info[c].nslabs <= 4 for every tiny class c;
  *   a tiny class never falls back to one mapping per block.
  *
  * Locks: none on the fast path; the shared heap takes shared_lock
