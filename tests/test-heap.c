@@ -158,6 +158,33 @@ START_TEST(test_no_churn)
 END_TEST
 
 /*
+ * Allocates blocks of `size` into blocks[] until the nspans-th span of
+ * them starts: s[k] is the k-th span, at[k] the index of its first block
+ * (s[0] the span of blocks[0]).  Returns the number of blocks.
+ */
+static unsigned int alloc_spans(void **blocks, unsigned int max, size_t size,
+				struct span **s, unsigned int *at, unsigned int nspans)
+{
+	unsigned int n = 0, k = 0;
+
+	blocks[n++] = hak_malloc(size);
+	ck_assert(blocks[0]);
+	s[0] = span_at(blocks[0]);
+	at[0] = 0;
+	while (k + 1 < nspans) {
+		ck_assert_uint_lt(n, max);
+		blocks[n] = hak_malloc(size);
+		ck_assert(blocks[n]);
+		if (span_at(blocks[n]) != s[k]) {
+			s[++k] = span_at(blocks[n]);
+			at[k] = n;
+		}
+		n++;
+	}
+	return n;
+}
+
+/*
  * The owner's frees into one of its spans that is not current: the first
  * two leave the current span alone, the third in a row (PARTIAL_RUN) makes
  * that span current, so malloc hands out the blocks just freed, newest
@@ -168,18 +195,13 @@ START_TEST(test_free_run_switches_span)
 {
 	enum { MAX_BLOCKS = 4096 };
 	static void *blocks[MAX_BLOCKS];
-	struct span *first, *cur;
-	unsigned int n = 0, i;
+	struct span *s[2], *first, *cur;
+	unsigned int at[2], n, i;
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
-	blocks[n++] = hak_malloc(256);
-	first = span_at(blocks[0]);
-	do {
-		ck_assert_uint_lt(n, MAX_BLOCKS);
-		blocks[n] = hak_malloc(256);
-		ck_assert(blocks[n]);
-	} while (span_at(blocks[n++]) == first);
-	cur = span_at(blocks[n - 1]);
+	n = alloc_spans(blocks, MAX_BLOCKS, 256, s, at, 2);
+	first = s[0];
+	cur = s[1];
 	ck_assert(tls_heap->current[cur->cls] == cur);
 	ck_assert_uint_ge(n, 8);
 	for (i = 0; i < 6; i++)
@@ -215,21 +237,10 @@ START_TEST(test_scattered_frees_drop_flag)
 	enum { MAX_BLOCKS = 4096 };
 	static void *blocks[MAX_BLOCKS];
 	struct span *s[3];
-	unsigned int n = 0, k = 0, at[3] = { 0 };
+	unsigned int at[3], n, k;
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_TINY), "needs CONFIG_TINY");
-	blocks[n++] = hak_malloc(256);
-	s[0] = span_at(blocks[0]);
-	while (k < 2) {
-		ck_assert_uint_lt(n, MAX_BLOCKS);
-		blocks[n] = hak_malloc(256);
-		ck_assert(blocks[n]);
-		if (span_at(blocks[n]) != s[k]) {
-			s[++k] = span_at(blocks[n]);
-			at[k] = n;
-		}
-		n++;
-	}
+	n = alloc_spans(blocks, MAX_BLOCKS, 256, s, at, 3);
 	ck_assert(tls_heap->current[s[2]->cls] == s[2]);
 	ck_assert_uint_ge(at[1], 4);
 	ck_assert_uint_ge(at[2] - at[1], 4);
