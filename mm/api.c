@@ -156,6 +156,11 @@ static noinline void free_slow(void *p)
 		large_free(p);
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
+	} else if (kind == REG_SUPERSLAB && span_truncated_block(span_of(ss_of(a), a), a)) {
+		/* A block start past the bump pointer of a span in use: a
+		 * free of a block that was freed already, its empty span
+		 * truncated since (mm/heap/alloc.c), or never handed out. */
+		hak_fatal("double free", p);
 	} else if (kind != REG_NONE) {
 		hak_bad_free(BAD_INVALID_FREE, p);
 	} else {
@@ -384,17 +389,19 @@ HAKMEM_API void hak_cfree(void *ptr)
 
 /* ------------------------------------------------------------------ */
 /*
- * Process setup: fork handlers, the statistics report at exit, the purge
- * thread.  Here, beside the entry points, so that a static link that pulls
- * in malloc pulls this in too.  The fork handlers take every global lock
- * in the order of mm/heap/heap.h: BigCache's, the heap engine's, then the
- * slab pool's and the registry's.
+ * Process setup: fork handlers, the statistics report at exit.  Here,
+ * beside the entry points, so that a static link that pulls in malloc
+ * pulls this in too.  The fork handlers wait for a running decay pass
+ * (the purge thread's), then take every global lock in the order of
+ * mm/heap/heap.h: BigCache's, the heap engine's, then the slab pool's and
+ * the registry's.
  */
 
 static void fork_prepare(void)
 {
 	if (atomic_load_acquire(&hak_init_state) != INIT_DONE)
 		return;
+	decay_fork_prepare();
 	bigcache_fork_prepare();
 	heaps_fork_prepare();
 	hak_lock(&slabpool_lock);
@@ -414,19 +421,21 @@ static int fork_unlock_lower(void)
 
 static void fork_parent(void)
 {
-	if (fork_unlock_lower())
-		heaps_fork_parent();
+	if (!fork_unlock_lower())
+		return;
+	heaps_fork_parent();
+	decay_fork_parent();
 }
 
 /* This thread took the locks in prepare and releases them; the heaps of
- * the threads that did not survive are abandoned, and the child needs a
- * purge thread of its own. */
+ * the threads that did not survive are abandoned, and the purge thread
+ * did not survive either: the child starts its own when it needs one
+ * (decay_fork_child). */
 static void fork_child(void)
 {
 	if (!fork_unlock_lower())
 		return;
 	heaps_fork_child();
-	decay_start_purge_thread();
 }
 
 static void stats_at_exit(void)
@@ -447,7 +456,6 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (IS_ENABLED(CONFIG_STATS))
 		atexit(stats_at_exit);
-	decay_start_purge_thread();
 }
 
 /* ------------------------------------------------------------------ */

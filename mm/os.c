@@ -5,9 +5,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,6 +204,46 @@ void os_sleep_ms(uint64_t ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+void os_yield(void)
+{
+	sched_yield();
+}
+
+void os_wait(uint32_t *word, uint32_t val, uint64_t timeout_ms)
+{
+	struct timespec ts = { (time_t)(timeout_ms / 1000), (long)(timeout_ms % 1000) * 1000000L };
+
+	/* EINTR, EAGAIN (the word changed) and ETIMEDOUT all just return. */
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, timeout_ms ? &ts : NULL, NULL, 0);
+}
+
+void os_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+int os_thread_start(void *(*fn)(void *), size_t stack_bytes)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t t;
+	int err;
+
+	err = pthread_attr_init(&attr);
+	if (err)
+		return err;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (stack_bytes >= (size_t)PTHREAD_STACK_MIN)
+		pthread_attr_setstacksize(&attr, stack_bytes);
+	/* The new thread inherits the mask in force at its creation. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&t, &attr, fn, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	return err;
 }
 
 int os_secure(void)

@@ -48,6 +48,21 @@ void os_keep_stderr(void);
 void os_write_report(const char *msg, size_t len);
 uint64_t os_now_ms(void);
 void os_sleep_ms(uint64_t ms);
+/* Gives up the CPU (sched_yield). */
+void os_yield(void);
+/*
+ * Futex wait and wake on a 32-bit word: os_wait sleeps while *word == val,
+ * until os_wake(word) or `timeout_ms` (0: no timeout) passes; it returns at
+ * once when the word differs, and may return early (callers loop).
+ */
+void os_wait(uint32_t *word, uint32_t val, uint64_t timeout_ms);
+void os_wake(uint32_t *word);
+/*
+ * Starts a detached thread running fn(NULL) on a stack of `stack_bytes`,
+ * with every signal blocked (a signal meant for the program never lands
+ * on it); the caller's signal mask is left as it was.
+ */
+int os_thread_start(void *(*fn)(void *), size_t stack_bytes);
 /* Whether the program runs with privileges its caller lacks (setuid,
  * setgid, capabilities: AT_SECURE), so the environment is not to be
  * trusted. */

@@ -31,7 +31,8 @@
 	X(BIG_IN_USE, big_in_use, GLOBAL, "live big blocks")                       \
 	X(BIG_BYTES, big_bytes, GLOBAL, "bytes mapped by live big blocks")         \
 	X(BIG_CACHED, big_cached, GLOBAL, "big mappings in BigCache")              \
-	X(BYTES_MAPPED, bytes_mapped, GLOBAL, "bytes mapped from the OS")
+	X(BYTES_MAPPED, bytes_mapped, GLOBAL, "bytes mapped from the OS")         \
+	X(SPANS_PURGED, spans_purged, GLOBAL, "empty spans of live heaps whose pages were decommitted")
 
 enum stat_kind { STAT_KIND_EVENT, STAT_KIND_GLOBAL };
 

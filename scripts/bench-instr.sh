@@ -28,6 +28,8 @@ workloads() {
 tiny-16|tiny|size=16 ring=128
 tiny-64|tiny|size=64 ring=128
 tiny-1024|tiny|size=1024 ring=128
+one-block|tiny|size=64 ring=1
+span-wave|tiny|size=64 ring=1024 wave=1
 random|random|min=16 max=1040 live=256
 LIST
 }

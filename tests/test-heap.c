@@ -745,10 +745,24 @@ START_TEST(test_corrupt_link_aborts)
 }
 END_TEST
 
+/*
+ * These tests count slabs and look at spans between calls: no purge thread
+ * (it would start in the middle of a test, its own allocations taking a
+ * span, and decay caches while the test counts them).  tests/test-idle.c
+ * tests it.
+ */
+static void no_purge_thread(void)
+{
+	hak_free(hak_malloc(16));        /* the options are read */
+	option_values[OPT_PURGE_THREAD].num = 0;
+}
+
 static Suite *make_suite(void)
 {
 	TCase *tc;
 	Suite *s = one_tcase_suite("heap", "core", 60, &tc);
+
+	tcase_add_checked_fixture(tc, no_purge_thread, NULL);
 
 	tcase_add_test(tc, test_accounting_equation);
 	tcase_add_test(tc, test_no_churn);

@@ -68,12 +68,19 @@ void span_attach_partial(struct heap *h, struct span *s, int at_tail)
 		dlist_add(&h->partial[s->cls], &s->link);
 }
 
-void span_clear_detached(struct span *s)
+int span_take_remote_flags(struct span *s)
 {
+	uintptr_t flags = SPAN_REMOTE_DETACHED | SPAN_REMOTE_NOTIFIED | SPAN_REMOTE_PURGED;
 	uintptr_t r = atomic_load_relaxed(&s->remote);
 
-	while (!atomic_cas_acq_rel(&s->remote, &r, r & ~SPAN_REMOTE_DETACHED))
+	while (!atomic_cas_acq_rel(&s->remote, &r, r & ~flags))
 		;
+	if (!(r & SPAN_REMOTE_PURGED))
+		return 0;
+	/* The purge pass took every block (remote count 0, carved 0). */
+	s->used = 0;
+	s->free = NULL;
+	return 1;
 }
 
 int span_release_if_all_remote(struct span *s)
@@ -252,6 +259,9 @@ static noinline void heap_periodic(struct heap *h)
 		}
 	}
 	decay_run(0);
+	/* Not under the shared heap's lock: pthread_create allocates. */
+	if (h->kind == HEAP_LIVE)
+		heap_purge_start_if_wanted();
 }
 
 void *heap_alloc_slow(struct heap *h, unsigned int cls)
@@ -279,8 +289,11 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 		if (s != &empty_span) {
 			if (!heap_free_head(s))
 				span_collect(s);
-			if (!s->free && s->carved < s->capacity)
+			if (!s->free && s->carved < s->capacity) {
+				/* Its pages may have been offered. */
+				span_reclaim_pages(s);
 				span_carve(s);
+			}
 			if (s->free)
 				break;
 			/* Exhausted: detach unless a remote free just came. */
@@ -307,11 +320,54 @@ void *heap_alloc_slow_direct(struct heap *h, size_t i)
 	return heap_alloc_slow(h, tiny_class_lut[i]);
 }
 
-/* Called when a local free left the span with no block in use. */
-void heap_free_local_slow(struct heap *h, struct span *s)
+/*
+ * A span that stays with its heap while empty (current, or in the reserve)
+ * keeps its first block carved and free, and offers the pages after it to
+ * the purge pass (superslab.h): an idle owner's memory can go back without
+ * the owner.  The block kept lets a malloc/free loop of one block stay on
+ * the fast paths; only a span whose carved blocks reach past the first
+ * block's pages is truncated, so a class with a few blocks in use that
+ * empties often (they fit in the first carve) does not pay for it.
+ */
+static noinline void span_truncate(struct span *s)
 {
-	span_check(s);
-	if (s == h->current[s->cls] || atomic_load_relaxed(&s->state) != SPAN_ACTIVE || s->kept_empty)
+	uintptr_t keep_end = round_up_pow2(s->start + s->block_size, os_page_size());
+	void *b = (void *)s->start;
+
+	if (s->start + s->carved * s->block_size <= keep_end ||
+	    atomic_load_relaxed(&s->purge) != SPAN_PAGES_KEPT)
+		return;
+	/* Every carved block is free, the first one too. */
+	vg_mem_defined(b, 2 * sizeof(void *));
+	BLOCK_KEY(b) = free_key;
+	*(void **)b = link_encode(s, b, NULL);
+	s->free = b;
+	span_set_carved(s, 1);
+	span_offer_pages(s);
+}
+
+/* Whether s carved more than its first carve (which a page holds, for
+ * blocks of up to a page), so that truncating it may give pages back: one
+ * multiply, for the one-block malloc/free loop that empties s each time. */
+static always_inline int span_carved_past_first(const struct span *s)
+{
+	return s->carved * s->block_size > CARVE_BYTES;
+}
+
+/* The current span emptied, past its first carve: truncated (a live heap's). */
+static noinline void heap_current_emptied(struct heap *h, struct span *s)
+{
+	if (h->kind != HEAP_LIVE)
+		return;
+	span_truncate(s);
+	/* The caller returns to the program next: a thread may start. */
+	heap_purge_start_if_wanted();
+}
+
+/* A local free left span s, not the current one, with no block in use. */
+static void heap_other_emptied(struct heap *h, struct span *s)
+{
+	if (atomic_load_relaxed(&s->state) != SPAN_ACTIVE || s->kept_empty)
 		return;
 	/* The reserve (in slabs, RESERVE_SLABS per unit of reserve_limit)
 	 * keeps spans of small blocks, for which a trip to the pool costs
@@ -321,9 +377,36 @@ void heap_free_local_slow(struct heap *h, struct span *s)
 	    h->empty_kept + s->nslabs <= h->reserve_limit * RESERVE_SLABS) {
 		s->kept_empty = 1;
 		h->empty_kept += s->nslabs;
+		if (span_carved_past_first(s))
+			span_truncate(s);
 		return;
 	}
 	dlist_del(&s->link);
 	slabpool_cache_span(s);
 	heap_reserve_adapt(h);
+}
+
+/*
+ * A local free left span s with no block in use.  The current span is
+ * the case of a one-block malloc/free loop, which comes here every time:
+ * one compare and one multiply.
+ */
+void heap_free_local_slow(struct heap *h, struct span *s)
+{
+	span_check(s);
+	if (s == h->current[s->cls]) {
+		if (unlikely(span_carved_past_first(s)))
+			heap_current_emptied(h, s);
+		return;
+	}
+	heap_other_emptied(h, s);
+	/* The caller returns to the program next: a thread may start. */
+	heap_purge_start_if_wanted();
+}
+
+void heap_sweep_emptied(struct heap *h, struct span *s)
+{
+	span_check(s);
+	/* The current span is never on a partial list. */
+	heap_other_emptied(h, s);
 }

@@ -47,8 +47,12 @@ void heap_init_lists(struct heap *h);
 uint32_t span_collect(struct span *s);
 /* Makes s an ACTIVE span of h, on h's partial list (tail with at_tail). */
 void span_attach_partial(struct heap *h, struct span *s, int at_tail);
-/* Clears s's DETACHED remote flag (a CAS loop: remote freers push). */
-void span_clear_detached(struct span *s);
+/*
+ * Clears s's remote flags (a CAS loop: remote freers push), when its owner
+ * takes a FULL or NOTIFIED span back; 1 when the purge pass had purged it
+ * (SPAN_REMOTE_PURGED): it is empty now (used 0, nothing carved).
+ */
+int span_take_remote_flags(struct span *s);
 /* Gives s back to the pool, unlinked, if span_all_remote(s); 1 if it did. */
 int span_release_if_all_remote(struct span *s);
 /* The same for every span on `list`; returns how many went back. */
@@ -78,6 +82,8 @@ void span_send_remote(struct span *s, void *head, void *tail, uint32_t n);
 void heap_drain_notified(struct heap *h);
 /* Owner: detaches its exhausted current span (FULL); -1 if frees came. */
 int span_detach(struct heap *h, struct span *s);
+/* heap_free_local_slow, for a caller in the middle of a walk of h's lists. */
+void heap_sweep_emptied(struct heap *h, struct span *s);
 /* Owner: releases the partial spans emptied by remote frees. */
 void heap_sweep_remote(struct heap *h);
 
@@ -112,6 +118,23 @@ void abandoned_fork_parent(void);
 
 /* lifecycle.c: the calling thread's new heap; NULL when out of memory. */
 struct heap *heap_create_for_thread(void);
+
+/*
+ * Starts the purge thread if it is wanted (superslab.h), from a heap slow
+ * path about to return to the program.  What pthread_create allocates
+ * comes from the shared heap: a block that lives as long as the process
+ * would otherwise keep the calling thread's span after that thread exits.
+ */
+#if IS_ENABLED(CONFIG_PURGE_THREAD)
+void heap_purge_start(void);
+static always_inline void heap_purge_start_if_wanted(void)
+{
+	if (unlikely(atomic_load_relaxed(&purge_state) == PURGE_STATE_WANTED))
+		heap_purge_start();
+}
+#else
+static inline void heap_purge_start_if_wanted(void) { }
+#endif
 
 /* shared.c: releases the shared heap's spans emptied by remote frees; a
  * suspected double free into its span, confirmed under its lock (0: the

@@ -30,11 +30,58 @@ static pthread_key_t heap_key;
 
 static void heap_thread_exit(void *arg);
 
+/*
+ * The purge pass's part in the heaps (the decay hook, under no lock): a
+ * NOTIFIED span whose blocks all came back while its owner called nothing
+ * (an idle thread whose blocks another thread frees).  Under the owner's
+ * notify_lock, which the owner takes to take the span back, the remote
+ * list is taken whole (count == used: no block is live) and the span's
+ * pages decommitted; the owner finds it purged (span_take_remote_flags).
+ * Returns 1 while some notified span is still filling (its count moved
+ * since the last pass): the thread looks again a period later.
+ */
+static int heaps_purge_notified(void)
+{
+	struct heap *h;
+	int filling = 0;
+
+	hak_lock(&heaps_lock);
+	for (h = all_heaps; h; h = h->all_next) {
+		struct span *s;
+
+		if (!atomic_load_relaxed(&h->notified))
+			continue;
+		hak_lock(&h->notify_lock);
+		for (s = h->notified; s; s = s->notify_next) {
+			uintptr_t r = atomic_load_acquire(&s->remote);
+
+			if (r & SPAN_REMOTE_PURGED)
+				continue;
+			if (remote_count(r) == s->used &&
+			    atomic_cas_acq_rel(&s->remote, &r,
+					       SPAN_REMOTE_NOTIFIED | SPAN_REMOTE_PURGED)) {
+				span_set_carved(s, 0);
+				span_decommit(s, 0);
+				stat_global_add(STAT_SPANS_PURGED, 1);
+				continue;
+			}
+			if (remote_count(r) != s->purge_seen) {
+				s->purge_seen = remote_count(r);
+				filling = 1;
+			}
+		}
+		hak_unlock(&h->notify_lock);
+	}
+	hak_unlock(&heaps_lock);
+	return filling;
+}
+
 /* The decay check's hook: spans that came back whole, everywhere. */
-static void heaps_reclaim(uint64_t now_ms, int force)
+static int heaps_reclaim(uint64_t now_ms, int force)
 {
 	abandoned_reclaim();
 	shared_heap_trim();
+	return heaps_purge_notified();
 }
 
 int hak_init_slow(void)
@@ -127,6 +174,17 @@ struct heap *heap_create_for_thread(void)
 	return h;
 }
 
+#if IS_ENABLED(CONFIG_PURGE_THREAD)
+void heap_purge_start(void)
+{
+	struct heap *h = tls_heap;
+
+	tls_heap = &creating_heap;
+	purge_start();
+	tls_heap = h;
+}
+#endif
+
 /*
  * A fork child's copy of a span whose owner thread did not survive: that
  * thread may have stopped inside a fast path, between popping or pushing a
@@ -172,8 +230,7 @@ static void heap_release_all(struct heap *h)
 	while (!dlist_empty(&h->full)) {
 		struct span *s = dlist_entry(h->full.next, struct span, link);
 
-		if (atomic_load_relaxed(&s->state) == SPAN_FULL)
-			span_clear_detached(s);
+		span_take_remote_flags(s);
 		s->notify_next = NULL;
 		span_attach_partial(h, s, 0);
 	}
@@ -304,7 +361,10 @@ static void collect_orphan(struct span *s, void *arg)
 		return;
 	if (h && h->kind != HEAP_LIVE)
 		return;
-	atomic_store_relaxed(&s->remote, atomic_load_relaxed(&s->remote) & ~SPAN_REMOTE_DETACHED);
+	/* A purged span's free list is empty and its carved 0: the recount
+	 * finds it empty. */
+	atomic_store_relaxed(&s->remote, atomic_load_relaxed(&s->remote) &
+			     ~(SPAN_REMOTE_DETACHED | SPAN_REMOTE_NOTIFIED | SPAN_REMOTE_PURGED));
 	atomic_store_release(&s->owner, (struct heap *)NULL);
 	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 	s->notify_next = NULL;

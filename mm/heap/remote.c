@@ -23,9 +23,11 @@ static int notify_and_push(struct span *s, void *head, void *tail, uint32_t n)
 		/* The owner may clear DETACHED meanwhile (it freed into the
 		 * span itself): then this is a plain push after all. */
 		while (old & SPAN_REMOTE_DETACHED) {
+			uintptr_t r = (remote_spliced(old, head, n) & ~SPAN_REMOTE_DETACHED) |
+				      SPAN_REMOTE_NOTIFIED;
+
 			*(void **)tail = link_encode(s, tail, remote_list(old));
-			if (atomic_cas_release(&s->remote, &old,
-					       remote_spliced(old, head, n) & ~SPAN_REMOTE_DETACHED)) {
+			if (atomic_cas_release(&s->remote, &old, r)) {
 				atomic_store_relaxed(&s->state, SPAN_NOTIFIED);
 				s->notify_next = h->notified;
 				atomic_store_relaxed(&h->notified, s);
@@ -35,6 +37,8 @@ static int notify_and_push(struct span *s, void *head, void *tail, uint32_t n)
 		}
 	}
 	hak_unlock(&h->notify_lock);
+	if (done)
+		purge_notify();
 	return done;
 }
 
@@ -43,12 +47,14 @@ static int notify_and_push(struct span *s, void *head, void *tail, uint32_t n)
  * back (ACTIVE, on its partial list) so that this free, and the ones after
  * it, stay local.
  */
-static void span_reattach(struct heap *h, struct span *s)
+static void span_reattach(struct heap *h, struct span *s, void *p)
 {
 	hak_lock(&h->notify_lock);
-	if (atomic_load_relaxed(&s->state) == SPAN_FULL) {
-		span_clear_detached(s);
-	} else if (atomic_load_relaxed(&s->state) == SPAN_NOTIFIED) {
+	/* Purged: every block had come back, so p is free already (the
+	 * purge came between the free's block test and here). */
+	if (span_take_remote_flags(s))
+		hak_fatal("double free", p);
+	if (atomic_load_relaxed(&s->state) == SPAN_NOTIFIED) {
 		struct span **pp = &h->notified;
 
 		while (*pp && *pp != s)
@@ -111,7 +117,7 @@ static noinline void heap_free_own_partial(struct heap *h, struct span *s, void 
 	struct span *cur;
 
 	if (atomic_load_relaxed(&s->state) != SPAN_ACTIVE && !span_reattach_fast(h, s))
-		span_reattach(h, s);
+		span_reattach(h, s, p);
 	cur = h->current[s->cls];
 	if (cur == s) {
 		/* Made current since the caller read its owner. */
@@ -151,8 +157,13 @@ void span_push_remote(struct span *s, void *head, void *tail, uint32_t n)
 				continue;
 		}
 		*(void **)tail = link_encode(s, tail, remote_list(old));
-		if (atomic_cas_release(&s->remote, &old, remote_spliced(old, head, n)))
+		if (atomic_cas_release(&s->remote, &old, remote_spliced(old, head, n))) {
+			/* Its owner has not taken it back yet: these may be
+			 * its last blocks. */
+			if (old & SPAN_REMOTE_NOTIFIED)
+				purge_notify();
 			return;
+		}
 	}
 }
 
@@ -218,12 +229,16 @@ static noinline void heap_free_remote_slow(struct heap *me, struct span *s, void
 		 * the span back), goes under the class's lock. */
 		if (!owner && (suspect || remote_count(atomic_load_acquire(&s->remote)) + 1 >=
 					  atomic_load_relaxed(&s->abandoned_used))) {
-			if (abandoned_free(me, s, p))
+			if (abandoned_free(me, s, p)) {
+				/* It may have sent the span back. */
+				heap_purge_start_if_wanted();
 				return;
+			}
 			continue;
 		}
 		if (!suspect) {
 			heap_push_remote(me, s, p);
+			heap_purge_start_if_wanted();
 			return;
 		}
 		if (owner == &shared_heap ? shared_heap_free_suspect(me, s, p) :
@@ -273,7 +288,7 @@ void heap_free_remote(struct span *s, void *p)
 	heap_stat_any(me, STAT_REMOTE_SENDS);
 	old = atomic_load_relaxed(&s->remote);
 	do {
-		if (unlikely(old & SPAN_REMOTE_DETACHED)) {
+		if (unlikely(old & (SPAN_REMOTE_DETACHED | SPAN_REMOTE_NOTIFIED))) {
 			span_push_remote(s, p, p, 1);
 			return;
 		}
@@ -283,7 +298,7 @@ void heap_free_remote(struct span *s, void *p)
 
 void heap_drain_notified(struct heap *h)
 {
-	struct span *s;
+	struct span *s, *purged = NULL;
 
 	if (!atomic_load_relaxed(&h->notified))
 		return;
@@ -294,10 +309,23 @@ void heap_drain_notified(struct heap *h)
 		struct span *next = s->notify_next;
 
 		s->notify_next = NULL;
-		span_attach_partial(h, s, 1);
+		if (span_take_remote_flags(s)) {
+			/* Empty, its pages gone: back to the pool, unlocked. */
+			dlist_del(&s->link);
+			s->notify_next = purged;
+			purged = s;
+		} else {
+			span_attach_partial(h, s, 1);
+		}
 		s = next;
 	}
 	hak_unlock(&h->notify_lock);
+	while (purged) {
+		s = purged;
+		purged = s->notify_next;
+		s->notify_next = NULL;
+		slabpool_release_span(s);
+	}
 }
 
 int span_detach(struct heap *h, struct span *s)
@@ -334,7 +362,9 @@ void heap_sweep_remote(struct heap *h)
 			pos = pos->next;
 			if (s->used && span_all_remote(s)) {
 				span_collect(s);
-				heap_free_local_slow(h, s);
+				/* Not heap_free_local_slow: no thread starts
+				 * in the middle of this walk. */
+				heap_sweep_emptied(h, s);
 			}
 		}
 	}

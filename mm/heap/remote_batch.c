@@ -95,11 +95,15 @@ void remote_batch_start(struct heap *h, struct span *s, void *p)
 	 * suspects be confirmed. */
 	if (++rb->starts % MAINTENANCE_EVERY == 0)
 		remote_batch_send(h);
+	/* The free returns next: a thread may start (a sent chain may have
+	 * emptied a span). */
+	heap_purge_start_if_wanted();
 }
 
 void remote_batch_send_chain(struct heap *h, struct span *s)
 {
 	remote_slot_send(h, (unsigned int)(remote_slot_of(h, s) - h->batch.slot));
+	heap_purge_start_if_wanted();
 }
 
 void remote_batch_send(struct heap *h)

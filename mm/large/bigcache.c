@@ -51,12 +51,12 @@ struct large_header *bigcache_get(size_t map_size)
 	return best;
 }
 
-static void bigcache_decay(uint64_t now_ms, int force)
+static int bigcache_decay(uint64_t now_ms, int force)
 {
 	uint64_t decay = hak_option(OPT_DECAY_MS);
 
 	if (!atomic_load_relaxed(&cached_bytes))
-		return;
+		return 0;
 	hak_lock(&big_lock);
 	while (!dlist_empty(&big_cache)) {
 		struct large_header *old = dlist_entry(big_cache.prev, struct large_header, link);
@@ -66,6 +66,7 @@ static void bigcache_decay(uint64_t now_ms, int force)
 		cache_evict(old);
 	}
 	hak_unlock(&big_lock);
+	return atomic_load_relaxed(&cached_bytes) != 0;
 }
 
 int bigcache_put(struct large_header *h)
@@ -87,6 +88,7 @@ int bigcache_put(struct large_header *h)
 	atomic_store_relaxed(&cached_bytes, cached_bytes + h->map_size);
 	stat_global_add(STAT_BIG_CACHED, 1);
 	hak_unlock(&big_lock);
+	purge_notify();
 	return 1;
 }
 

@@ -135,6 +135,7 @@ void large_free(void *p)
 		h->magic = 0;
 		large_unmap(h);
 	}
+	purge_start_if_wanted();
 }
 
 void *large_resize(void *p, size_t size)

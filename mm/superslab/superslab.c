@@ -100,6 +100,105 @@ static void ss_purge_dirty(struct superslab *ss)
 	ss_dirty_clear(ss, ss->dirty_mask);
 }
 
+/* ---- Pages of live heaps' empty spans (superslab.h). */
+
+/* Set when a span offers its pages; the purge pass takes it and looks at
+ * the superslabs' purgeable masks. */
+static uint32_t spans_offered;
+/* Spans decommitted per pass, at most (their madvise calls run unlocked). */
+#define PURGE_SPANS_PER_PASS 64
+
+void span_offer_pages(struct span *s)
+{
+	struct superslab *ss = ss_of((uintptr_t)s);
+	uint64_t bit = 1ULL << s->index;
+
+	atomic_store_release(&s->purge, (uint8_t)SPAN_PAGES_PURGEABLE);
+	if (!(atomic_load_relaxed(&ss->purgeable_mask) & bit))
+		atomic_fetch_or_acq_rel(&ss->purgeable_mask, bit);
+	if (!atomic_load_relaxed(&spans_offered))
+		atomic_store_release(&spans_offered, 1);
+	purge_notify();
+}
+
+void span_reclaim_pages_slow(struct span *s)
+{
+	uint8_t st = atomic_load_acquire(&s->purge);
+
+	for (;;) {
+		if (st == SPAN_PAGES_KEPT)
+			return;
+		if (st == SPAN_PAGES_PURGING) {
+			/* One madvise: short. */
+			os_yield();
+			st = atomic_load_acquire(&s->purge);
+			continue;
+		}
+		/* PURGEABLE (the pass may take it now) or PURGED (the pass
+		 * is done with it). */
+		if (atomic_cas_acq_rel(&s->purge, &st, (uint8_t)SPAN_PAGES_KEPT))
+			return;
+	}
+}
+
+void span_decommit(struct span *s, int keep_first)
+{
+	uintptr_t page = os_page_size();
+	uintptr_t from = keep_first ? round_up_pow2(s->start + s->block_size, page) : s->start;
+	uintptr_t to = (uintptr_t)ss_of((uintptr_t)s) + (uintptr_t)(s->index + s->nslabs) * SLAB_SIZE;
+
+	/* A failed madvise leaves the pages committed: no harm. */
+	if (from < to)
+		os_decommit((void *)from, to - from);
+}
+
+/* The purge pass: decommits offered spans; whether some were left over. */
+static int slabpool_purge_offered(void)
+{
+	struct span *batch[PURGE_SPANS_PER_PASS];
+	unsigned int n = 0, i;
+	struct dlist *pos;
+	int left = 0;
+
+	if (!atomic_load_relaxed(&spans_offered) || !atomic_exchange_acq_rel(&spans_offered, 0))
+		return 0;
+	hak_lock(&slabpool_lock);
+	for (pos = ss_all.next; pos != &ss_all && !left; pos = pos->next) {
+		struct superslab *ss = dlist_entry(pos, struct superslab, all_link);
+		uint64_t map;
+
+		if (!atomic_load_relaxed(&ss->purgeable_mask))
+			continue;
+		map = atomic_exchange_acq_rel(&ss->purgeable_mask, 0);
+		while (map) {
+			struct span *s = &ss->spans[ffs64_index(map)];
+			uint8_t st = SPAN_PAGES_PURGEABLE;
+
+			if (n == PURGE_SPANS_PER_PASS) {
+				/* The rest next time. */
+				atomic_fetch_or_acq_rel(&ss->purgeable_mask, map);
+				left = 1;
+				break;
+			}
+			map &= map - 1;
+			/* The owner may have taken it back already. */
+			if (atomic_cas_acq_rel(&s->purge, &st, (uint8_t)SPAN_PAGES_PURGING))
+				batch[n++] = s;
+		}
+	}
+	hak_unlock(&slabpool_lock);
+	/* A PURGING span stays where it is: its owner waits before it
+	 * carves or lets it go. */
+	for (i = 0; i < n; i++) {
+		span_decommit(batch[i], 1);
+		atomic_store_release(&batch[i]->purge, (uint8_t)SPAN_PAGES_PURGED);
+	}
+	stat_global_add(STAT_SPANS_PURGED, (int64_t)n);
+	if (left)
+		atomic_store_release(&spans_offered, 1);
+	return left;
+}
+
 /* Free slabs whose pages are committed, cached spans aside (slabpool_lock). */
 static size_t committed_free_slabs(void)
 {
@@ -307,6 +406,8 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 	atomic_store_relaxed(&s->state, (uint8_t)SPAN_ACTIVE);
 	s->notify_next = NULL;
 	s->kept_empty = 0;
+	atomic_store_relaxed(&s->purge, (uint8_t)SPAN_PAGES_KEPT);
+	s->purge_seen = 0;
 	dlist_init(&s->link);
 	if (IS_ENABLED(CONFIG_FREELIST_HARDENED))
 		s->key = os_random() | 1;
@@ -318,6 +419,7 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 /* Detaches an empty span from its owner and its blocks. */
 static void span_empty_reset(struct span *s)
 {
+	span_reclaim_pages(s);
 	atomic_store_release(&s->owner, (struct heap *)NULL);
 	s->free = NULL;
 	span_set_carved(s, 0);
@@ -377,15 +479,18 @@ void slabpool_free_locked(struct span *s, uint64_t now)
 	}
 }
 
-void slabpool_decay(uint64_t now_ms, int force)
+int slabpool_decay(uint64_t now_ms, int force)
 {
+	int left = slabpool_purge_offered();
+
 	span_cache_decay(force);
-	if (!lru_cached() && !atomic_load_relaxed(&dirty_slabs))
-		return;
-	hak_lock(&slabpool_lock);
-	slabpool_purge_dirty(now_ms, force);
-	lru_decay(now_ms, force);
-	hak_unlock(&slabpool_lock);
+	if (lru_cached() || atomic_load_relaxed(&dirty_slabs)) {
+		hak_lock(&slabpool_lock);
+		slabpool_purge_dirty(now_ms, force);
+		lru_decay(now_ms, force);
+		hak_unlock(&slabpool_lock);
+	}
+	return left || span_cache_slabs() || lru_cached() || atomic_load_relaxed(&dirty_slabs);
 }
 
 void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg)

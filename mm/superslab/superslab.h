@@ -95,6 +95,13 @@ enum span_state {
  * rejected as foreign before they get here).
  */
 #define SPAN_REMOTE_DETACHED 1UL
+/* A NOTIFIED span (until its owner takes it off the notified list): a push
+ * wakes the purge thread, which looks for spans whose blocks all came back. */
+#define SPAN_REMOTE_NOTIFIED 2UL
+/* Set with NOTIFIED by the purge pass, under the owner's notify_lock, on a
+ * span whose blocks were all on its remote list: it took the list (count
+ * 0), set carved to 0 and decommitted the span; the owner finds it empty. */
+#define SPAN_REMOTE_PURGED   4UL
 #define SPAN_REMOTE_FLAGS    (MIN_ALIGN - 1)
 #define REMOTE_COUNT_SHIFT   VA_BITS
 #define REMOTE_PTR_MASK      ((((uintptr_t)1 << VA_BITS) - 1) & ~(uintptr_t)SPAN_REMOTE_FLAGS)
@@ -172,6 +179,9 @@ struct span {
 	/* ABANDONED: its used, for remote freers to see (relaxed atomic;
 	 * written under its class's abandoned lock, mm/heap/abandon.c). */
 	uint32_t abandoned_used;
+	uint8_t purge;         /* enum span_purge: owner and purge pass, by CAS */
+	/* NOTIFIED: the remote count the last purge pass saw (notify_lock). */
+	uint32_t purge_seen;
 } __attribute__((aligned(256)));
 
 _Static_assert(sizeof(struct span) == 256, "span descriptors index by shift");
@@ -191,6 +201,9 @@ struct superslab {
 	uint32_t first_offset;        /* bytes of metadata (+ guard) */
 	uint8_t in_lru;               /* lru.c */
 	uint8_t decommitted;
+	/* Slabs (first of a span) whose span offered its pages: set by the
+	 * owner, taken by the purge pass (atomic). */
+	uint64_t purgeable_mask;
 #if IS_ENABLED(CONFIG_DOUBLE_FREE_CHECK)
 	/* Owner-private "block is allocated" bits of each span (by first slab). */
 	uint64_t alloc_bits[SLABS_PER_SS][SPAN_BITMAP_WORDS];
@@ -265,6 +278,18 @@ static always_inline long span_block_index(const struct span *s, uintptr_t addr)
 	return (long)span_block_quotient(s, addr);
 }
 
+/*
+ * Whether addr is the start of a block that is not carved, in a span a heap
+ * owns (read racily: for the report of a bad free only).
+ */
+static inline int span_truncated_block(const struct span *s, uintptr_t addr)
+{
+	uint8_t st = atomic_load_relaxed(&s->state);
+
+	return (st == SPAN_ACTIVE || st == SPAN_FULL || st == SPAN_NOTIFIED) &&
+	       addr >= s->start && span_block_quotient(s, addr) < atomic_load_relaxed(&s->capacity);
+}
+
 /* Sets the number of carved blocks (owner; remote freers read the limit). */
 static always_inline void span_set_carved(struct span *s, uint64_t carved)
 {
@@ -330,8 +355,9 @@ void slabpool_cache_span(struct span *s);
  * slabpool_lock; fn must take no lock.  For the fork child's scan.
  */
 void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg);
-/* Releases cached memory older than the decay time (all with force). */
-void slabpool_decay(uint64_t now_ms, int force);
+/* Releases cached memory older than the decay time (all with force) and
+ * decommits offered span pages; whether anything is left to release. */
+int slabpool_decay(uint64_t now_ms, int force);
 /* Initialises the descriptors of a span taken from the pool. */
 void span_init(struct superslab *ss, unsigned int first, unsigned int cls);
 /* An empty span (owner NULL, carved 0) to the pool (_locked: lock held). */
@@ -389,16 +415,69 @@ void ss_unmap(struct superslab *ss);
 /*
  * The decay check (decay.c): rate-limited to a few per decay time; force
  * (malloc_trim) runs it now and releases everything cached.  Upper layers
- * add their caches' hooks.  CONFIG_PURGE_THREAD (purge.c) runs it while
- * the program idles.
+ * add their caches' hooks; each returns whether it still holds memory a
+ * later check would release.  decay_run returns the same for the whole
+ * pass, or -1 when it did not run (too soon, or another pass was running).
+ * The fork handlers hold off passes: prepare waits for a running one.
  */
-void decay_add_hook(void (*fn)(uint64_t now_ms, int force));
-void decay_run(int force);
+typedef int (*decay_hook_fn)(uint64_t now_ms, int force);
+void decay_add_hook(decay_hook_fn fn);
+int decay_run(int force);
+/* The time between two checks (a quarter of the decay time, at least 1). */
+uint64_t decay_period_ms(void);
+void decay_fork_prepare(void);
+void decay_fork_parent(void);
 void decay_fork_child(void);
+
+/*
+ * The purge thread (purge.c, CONFIG_PURGE_THREAD).  purge_notify: memory
+ * became purgeable (a slow path; any lock may be held): wakes the thread,
+ * or marks it wanted.  purge_start_if_wanted: starts a wanted thread; call
+ * only where a thread may start (no lock held, the caller's heap
+ * consistent: pthread_create allocates).
+ */
 #if IS_ENABLED(CONFIG_PURGE_THREAD)
-void decay_start_purge_thread(void);
+extern hak_hidden uint32_t purge_state;
+#define PURGE_STATE_WANTED 1
+void purge_notify(void);
+void purge_start(void);
+void purge_fork_child(void);
+static always_inline void purge_start_if_wanted(void)
+{
+	if (unlikely(atomic_load_relaxed(&purge_state) == PURGE_STATE_WANTED))
+		purge_start();
+}
 #else
-static inline void decay_start_purge_thread(void) { }
+static inline void purge_notify(void) { }
+static inline void purge_start_if_wanted(void) { }
+static inline void purge_fork_child(void) { }
 #endif
+
+/*
+ * Pages of a live heap's empty spans (span->purge).  A heap whose span
+ * empties, and whose span stays with it (current, or in its reserve),
+ * truncates it to its first block (carved 1, that block free: the fast
+ * path still hands it out) and offers the pages after that block with
+ * span_offer_pages.  The purge pass decommits an offered span's pages by
+ * CAS (PURGEABLE -> PURGING -> PURGED) without touching the heap's lists
+ * or the span's free list; the owner takes them back by CAS
+ * (span_reclaim_pages) before it carves again or lets the span go, and
+ * waits while a decommit is under way.
+ */
+enum span_purge {
+	SPAN_PAGES_KEPT = 0,
+	SPAN_PAGES_PURGEABLE,
+	SPAN_PAGES_PURGING,
+	SPAN_PAGES_PURGED,
+};
+void span_offer_pages(struct span *s);
+/* Decommits the span's pages (after its first block with keep_first). */
+void span_decommit(struct span *s, int keep_first);
+void span_reclaim_pages_slow(struct span *s);
+static always_inline void span_reclaim_pages(struct span *s)
+{
+	if (unlikely(atomic_load_relaxed(&s->purge) != SPAN_PAGES_KEPT))
+		span_reclaim_pages_slow(s);
+}
 
 #endif
