@@ -378,8 +378,10 @@ START_TEST(test_fork_busy_threads)
 		usleep(emulated ? 20000 : 5000);   /* let the workers run */
 		pid = fork();
 		ck_assert_int_ge(pid, 0);
-		if (pid == 0)
+		if (pid == 0) {
+			fork_child_setup();
 			child_busy(f);
+		}
 		wait_child(pid, "busy fork");
 		for (w = 0; w < NWORKERS; w++)
 			ck_assert_msg(!workers[w].failed, "fork %u: %s", f, workers[w].err);
@@ -511,6 +513,7 @@ START_TEST(test_fork_live_blocks)
 		uint64_t crs = 0x77ull;
 		int failed = 0;
 
+		fork_child_setup();
 		alarm(emulated ? 50 : 10);
 		for (i = 0; i < n; i++) {
 			long off;
@@ -567,6 +570,7 @@ static void *fork_from_thread(void *arg)
 		void *blk = arg;
 		long off;
 
+		fork_child_setup();
 		alarm(emulated ? 50 : 10);
 		off = pat_check(blk, 5000, seed_of(blk, 5000, 7));
 		if (off >= 0)

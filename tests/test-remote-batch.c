@@ -210,8 +210,10 @@ static void round_fork(struct gauges *before)
 	pid = before ? fork() : 1;
 	ck_assert(pid >= 0);
 	if (pid == 0) {
-		const char *why = all_back(*before, 1);
+		const char *why;
 
+		fork_child_setup();
+		why = all_back(*before, 1);
 		if (why)
 			fprintf(stderr, "child: %s\n", why);
 		_exit(why != NULL);
@@ -312,6 +314,7 @@ START_TEST(test_fork_while_appending)
 
 		ck_assert(pid >= 0);
 		if (pid == 0) {
+			fork_child_setup();
 			alarm(20);
 			_exit(child_check());
 		}

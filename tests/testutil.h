@@ -54,6 +54,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <hakmem.h>
+#include <mm/options.h>
 
 #define KiB ((size_t)1024)
 #define MiB (1024 * KiB)
@@ -172,6 +173,18 @@ static inline void *noop_thread(void *arg)
 {
 	hak_free(hak_malloc(16));
 	return arg;
+}
+
+/*
+ * Call first thing in a fork child that runs allocator code: under
+ * qemu-user (TEST_EMULATED) a fork child's first new thread aborts qemu
+ * 7.2 (it keeps the parent's vCPUs in its plugin table), so the child gets
+ * no purge thread there.  Natively the child starts its own on demand.
+ */
+static inline void fork_child_setup(void)
+{
+	if (getenv("TEST_EMULATED"))
+		option_values[OPT_PURGE_THREAD].num = 0;
 }
 
 /* ---- suites */
