@@ -21,6 +21,7 @@
 #include <mm/report.h>
 #include <mm/large/large.h>
 #include <mm/options.h>
+#include <mm/policy.h>
 #include <mm/os.h>
 #include <mm/pool/pool.h>
 #include <mm/sizeclass.h>
@@ -456,6 +457,8 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (IS_ENABLED(CONFIG_STATS))
 		atexit(stats_at_exit);
+	if (IS_ENABLED(CONFIG_ADAPTIVE))
+		decay_add_hook(ace_update);
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,6 +10,7 @@
 #include <mm/heap/heap.h>
 #include <mm/large/large.h>
 #include <mm/options.h>
+#include <mm/policy.h>
 #include <mm/os.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
@@ -64,6 +65,7 @@ START_TEST(test_freed_unregistered_without_cache)
 
 	ck_assert_int_eq(hak_init(), 0);
 	option_values[OPT_BIGCACHE_MB].num = 0;
+	policy_reset();
 	p = hak_malloc(5 * MiB);
 	ck_assert(p);
 	base = base_of(p);
@@ -85,6 +87,7 @@ START_TEST(test_bigcache_reuse)
 	ck_assert_int_eq(hak_init(), 0);
 	option_values[OPT_DECAY_MS].num = 60000;
 	option_values[OPT_BIGCACHE_MB].num = 64;
+	policy_reset();
 	p = hak_malloc(n);
 	ck_assert(p);
 	memset(p, 0xee, n);
@@ -136,6 +139,7 @@ START_TEST(test_bigcache_budget)
 	option_values[OPT_DECAY_MS].num = 60000;
 	decay_run(1);
 	option_values[OPT_BIGCACHE_MB].num = 8;
+	policy_reset();
 	for (i = 0; i < N; i++) {
 		p[i] = hak_malloc(n);
 		ck_assert(p[i]);
@@ -159,6 +163,7 @@ START_TEST(test_bigcache_budget)
 
 	/* Larger than the whole budget: never cached. */
 	option_values[OPT_BIGCACHE_MB].num = 2;
+	policy_reset();
 	hak_free(p[3]);
 	ck_assert_uint_eq(registry_kind(base[3]), REG_NONE);
 	decay_run(1);

@@ -12,6 +12,7 @@
 #include <lib/bitops.h>
 #include <mm/heap/heap.h>
 #include <mm/options.h>
+#include <mm/policy.h>
 #include <mm/os.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
@@ -372,6 +373,7 @@ START_TEST(test_no_lru_when_disabled)
 
 	ck_assert_int_eq(hak_init(), 0);
 	option_values[OPT_SS_LRU_CAPACITY].num = 0;
+	policy_reset();
 	ss = own_whole_superslab(0, s, 3 * SLABS_PER_SS, &n);
 	ck_assert(ss);
 	for (k = 0; k < n; k++)

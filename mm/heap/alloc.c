@@ -221,8 +221,10 @@ void span_unkeep(struct heap *h, struct span *s)
 	if (s->kept_empty) {
 		s->kept_empty = 0;
 		h->empty_kept -= s->nslabs;
-		if (IS_ENABLED(CONFIG_ADAPTIVE))
+		if (IS_ENABLED(CONFIG_ADAPTIVE)) {
 			h->reacquired++;
+			atomic_store_relaxed(&h->ace_reserve_hits, h->ace_reserve_hits + 1);
+		}
 	}
 }
 
@@ -256,6 +258,7 @@ static noinline void heap_periodic(struct heap *h)
 		if (now - h->swept_ms >= hak_option(OPT_DECAY_MS)) {
 			h->swept_ms = now;
 			heap_sweep_remote(h);
+			heap_reserve_shrink(h);
 		}
 	}
 	decay_run(0);

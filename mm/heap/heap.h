@@ -162,6 +162,13 @@ struct heap {
 #if IS_ENABLED(CONFIG_REMOTE_BATCH)
 	struct remote_batch batch;    /* empty whenever the heap is not live */
 #endif
+	/* CONFIG_ADAPTIVE, what the adaptive engine counts (mm/policy.h):
+	 * written by the owner with relaxed stores, summed by the decay pass
+	 * under heaps_lock; kept across reuse, so they only grow. */
+	uint64_t ace_reserve_hits;
+	uint64_t ace_reserve_capped;
+	uint64_t ace_reserve_idle;
+	uint64_t ace_hits_seen;       /* owner: reserve hits at its last shrink check */
 	void **suspect_buf;           /* notify_lock: suspected double frees */
 	uint32_t suspect_cap;         /* notify_lock: suspect_buf's size */
 	struct heap *all_next;        /* heaps_lock: every heap ever made */
@@ -360,6 +367,14 @@ void heap_trim_thread(void);
 void heaps_fork_prepare(void);
 void heaps_fork_parent(void);
 void heaps_fork_child(void);
+
+/* ---- The adaptive engine's counts (adaptive.c, CONFIG_ADAPTIVE; mm/policy.h). */
+struct ace_counts;
+#if IS_ENABLED(CONFIG_ADAPTIVE)
+void heaps_ace_counts(struct ace_counts *c);
+#else
+static inline void heaps_ace_counts(struct ace_counts *c) { (void)c; }
+#endif
 
 /* ---- Statistics (stats.c, CONFIG_STATS; lock_stats.c, CONFIG_LOCK_STATS). */
 /* Calls fn for each lock the heap engine owns (the abandoned ones summed). */

@@ -231,12 +231,21 @@ void heap_merge_stats(struct heap *h);
 static inline void heap_merge_stats(struct heap *h) { (void)h; }
 #endif
 
+/* lifecycle.c: releases h's reserve spans until it keeps at most
+ * keep_slabs slabs. */
+void heap_release_kept(struct heap *h, uint32_t keep_slabs);
+
 #if IS_ENABLED(CONFIG_ADAPTIVE)
 /* adaptive.c: a span went back to the pool; grows the reserve of a heap
- * whose released spans keep being taken again soon. */
+ * whose released spans keep being taken again soon, up to the policy's
+ * reserve_max.  Once per decay time (heap_periodic): halves the reserve of
+ * a heap that took nothing from it since, down to HAKMEM_HEAP_RESERVE,
+ * and keeps it within reserve_max. */
 void heap_reserve_adapt(struct heap *h);
+void heap_reserve_shrink(struct heap *h);
 #else
 static inline void heap_reserve_adapt(struct heap *h) { (void)h; }
+static inline void heap_reserve_shrink(struct heap *h) { (void)h; }
 #endif
 
 #endif

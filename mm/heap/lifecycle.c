@@ -6,6 +6,7 @@
 #include <mm/heap/internal.h>
 #include <mm/options.h>
 #include <mm/os.h>
+#include <mm/policy.h>
 
 __thread struct heap *tls_heap __attribute__((tls_model("initial-exec"))) = &empty_heap;
 
@@ -97,6 +98,7 @@ int hak_init_slow(void)
 		if (!err) {
 			free_key = os_random() | 1;
 			options_init();
+			policy_init();
 			if (IS_ENABLED(CONFIG_STATS) && hak_option(OPT_STATS))
 				os_keep_stderr();
 			err = registry_init();
@@ -286,7 +288,6 @@ static void heap_thread_exit(void *arg)
 void heap_trim_thread(void)
 {
 	struct heap *h = tls_heap;
-	unsigned int c;
 
 	if (h->kind == HEAP_LIVE)
 		remote_batch_send(h);
@@ -296,10 +297,17 @@ void heap_trim_thread(void)
 		return;
 	heap_drain_suspects(h);
 	heap_sweep_remote(h);
-	for (c = 0; c < NUM_CLASSES && h->empty_kept; c++) {
+	heap_release_kept(h, 0);
+}
+
+void heap_release_kept(struct heap *h, uint32_t keep_slabs)
+{
+	unsigned int c;
+
+	for (c = 0; c < NUM_CLASSES && h->empty_kept > keep_slabs; c++) {
 		struct dlist *pos = h->partial[c].next;
 
-		while (pos != &h->partial[c]) {
+		while (pos != &h->partial[c] && h->empty_kept > keep_slabs) {
 			struct span *s = dlist_entry(pos, struct span, link);
 
 			pos = pos->next;

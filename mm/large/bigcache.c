@@ -2,6 +2,7 @@
 /* BigCache (CONFIG_BIGCACHE), see large.h.  Its decay hook is registered
  * with the first cached mapping. */
 #include <mm/large/internal.h>
+#include <mm/policy.h>
 #include <mm/stats.h>
 
 static struct hak_lock big_lock = HAK_LOCK_INIT("bigcache");
@@ -9,6 +10,17 @@ static struct hak_lock big_lock = HAK_LOCK_INIT("bigcache");
 static struct dlist big_cache = { &big_cache, &big_cache };
 static size_t cached_bytes;   /* big_lock; relaxed peek */
 static int decay_hooked;
+/* What the adaptive engine counts (mm/policy.h): hits and the evictions
+ * under big_lock, read relaxed; misses atomic (some without the lock). */
+static uint64_t count_hits, count_misses, count_over_budget, count_aged;
+
+void bigcache_ace_counts(struct ace_counts *c)
+{
+	c->big_hits = atomic_load_relaxed(&count_hits);
+	c->big_misses = atomic_load_relaxed(&count_misses);
+	c->big_over_budget = atomic_load_relaxed(&count_over_budget);
+	c->big_aged = atomic_load_relaxed(&count_aged);
+}
 
 /* Unlinks a cached mapping (big_lock held). */
 static void cache_take(struct large_header *h)
@@ -35,8 +47,10 @@ struct large_header *bigcache_get(size_t map_size)
 	struct large_header *best = NULL;
 	struct dlist *pos;
 
-	if (!atomic_load_relaxed(&cached_bytes))
+	if (!atomic_load_relaxed(&cached_bytes)) {
+		atomic_fetch_add_relaxed(&count_misses, 1);
 		return NULL;
+	}
 	hak_lock(&big_lock);
 	for (pos = big_cache.next; pos != &big_cache; pos = pos->next) {
 		struct large_header *h = dlist_entry(pos, struct large_header, link);
@@ -45,9 +59,13 @@ struct large_header *bigcache_get(size_t map_size)
 		    (!best || h->map_size < best->map_size))
 			best = h;
 	}
-	if (best)
+	if (best) {
 		cache_take(best);
+		atomic_store_relaxed(&count_hits, count_hits + 1);
+	}
 	hak_unlock(&big_lock);
+	if (!best)
+		atomic_fetch_add_relaxed(&count_misses, 1);
 	return best;
 }
 
@@ -63,6 +81,8 @@ static int bigcache_decay(uint64_t now_ms, int force)
 
 		if (!force && now_ms - old->cached_ms < decay)
 			break;
+		if (!force)
+			atomic_store_relaxed(&count_aged, count_aged + 1);
 		cache_evict(old);
 	}
 	hak_unlock(&big_lock);
@@ -71,7 +91,7 @@ static int bigcache_decay(uint64_t now_ms, int force)
 
 int bigcache_put(struct large_header *h)
 {
-	size_t budget = (size_t)hak_option(OPT_BIGCACHE_MB) << 20;
+	size_t budget = (size_t)policy_get()->bigcache_bytes;
 
 	if (h->user != (uintptr_t)h + LARGE_HEADER_BYTES || h->map_size > budget ||
 	    hak_option(OPT_DECAY_MS) == 0)
@@ -80,8 +100,10 @@ int bigcache_put(struct large_header *h)
 		decay_add_hook(bigcache_decay);
 	hak_lock(&big_lock);
 	/* Over budget: the oldest go first. */
-	while (cached_bytes + h->map_size > budget)
+	while (cached_bytes + h->map_size > budget) {
+		atomic_store_relaxed(&count_over_budget, count_over_budget + 1);
 		cache_evict(dlist_entry(big_cache.prev, struct large_header, link));
+	}
 	h->magic = LARGE_CACHED;
 	h->cached_ms = os_now_ms();
 	dlist_add(&big_cache, &h->link);

@@ -44,12 +44,16 @@ void *large_resize(void *p, size_t size);
 /* 1 if the block's memory is known to be zero (fresh from mmap). */
 int large_is_fresh(void *p);
 
+struct ace_counts;
 #if IS_ENABLED(CONFIG_BIGCACHE)
 void bigcache_fork_prepare(void);
 void bigcache_fork_parent(void);
+/* Fills BigCache's ace_counts (mm/policy.h). */
+void bigcache_ace_counts(struct ace_counts *c);
 #else
 static inline void bigcache_fork_prepare(void) { }
 static inline void bigcache_fork_parent(void) { }
+static inline void bigcache_ace_counts(struct ace_counts *c) { (void)c; }
 #endif
 
 #endif

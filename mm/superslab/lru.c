@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * The cache of empty superslabs (CONFIG_SS_LRU), up to HAKMEM_SS_LRU, most
- * recently emptied first.  Past the first LRU_COMMITTED, those idle for
+ * The cache of empty superslabs (CONFIG_SS_LRU), up to the policy's
+ * lru_capacity (at most HAKMEM_SS_LRU, mm/policy.h), most recently emptied
+ * first.  Past the first LRU_COMMITTED, those idle for
  * half the decay time are decommitted; older than that, unmapped.
  */
 #include <mm/options.h>
 #include <mm/os.h>
+#include <mm/policy.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
 
@@ -15,6 +17,7 @@
 static struct dlist ss_lru = { &ss_lru, &ss_lru };
 static unsigned int lru_count;        /* written under the lock, peeked without */
 static unsigned int committed_count;
+static uint64_t aged_count;           /* unmapped by the decay; read relaxed */
 
 unsigned int lru_committed(void)
 {
@@ -58,9 +61,14 @@ struct superslab *lru_take(void)
 	return ss;
 }
 
+uint64_t lru_aged_count(void)
+{
+	return atomic_load_relaxed(&aged_count);
+}
+
 int lru_put(struct superslab *ss, uint64_t now_ms)
 {
-	if (lru_count >= hak_option(OPT_SS_LRU_CAPACITY) || hak_option(OPT_DECAY_MS) == 0)
+	if (lru_count >= policy_get()->lru_capacity || hak_option(OPT_DECAY_MS) == 0)
 		return 0;
 	ss->in_lru = 1;
 	ss->cached_since_ms = now_ms;
@@ -98,5 +106,6 @@ void lru_decay(uint64_t now_ms, int force)
 			break;
 		lru_remove(ss);
 		ss_unmap(ss);
+		atomic_store_relaxed(&aged_count, aged_count + 1);
 	}
 }

@@ -10,6 +10,7 @@
 #include <lib/bitops.h>
 #include <mm/options.h>
 #include <mm/os.h>
+#include <mm/policy.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
 
@@ -30,6 +31,9 @@ static struct dlist ss_all = { &ss_all, &ss_all };
 static struct dlist ss_dirty = { &ss_dirty, &ss_dirty };
 static size_t dirty_slabs;      /* written under slabpool_lock, peeked without */
 static size_t pool_slabs_in_use;
+/* What the adaptive engine counts (mm/policy.h): written under
+ * slabpool_lock, read relaxed. */
+static uint64_t count_ss_fresh, count_lru_hits, count_lru_full;
 /* Dirty slabs kept whatever the budget: 4 MiB. */
 #define DIRTY_MIN_SLABS ((4UL << 20) / SLAB_SIZE)
 
@@ -347,6 +351,9 @@ struct span *slabpool_acquire_span(unsigned int cls, struct heap *owner)
 		if (!ss) {
 			ss = ss_map_new();
 			fresh = 1;
+			atomic_store_relaxed(&count_ss_fresh, count_ss_fresh + 1);
+		} else {
+			atomic_store_relaxed(&count_lru_hits, count_lru_hits + 1);
 		}
 		if (!ss) {
 			hak_unlock(&slabpool_lock);
@@ -474,8 +481,11 @@ void slabpool_free_locked(struct span *s, uint64_t now)
 		ss_dirty_clear(ss, ss->dirty_mask);
 		dlist_del(&ss->pool_link);
 		stat_global_add(STAT_SUPERSLABS_IN_USE, -1);
-		if (!lru_put(ss, now))
+		if (!lru_put(ss, now)) {
+			if (IS_ENABLED(CONFIG_SS_LRU))
+				atomic_store_relaxed(&count_lru_full, count_lru_full + 1);
 			ss_unmap(ss);
+		}
 	}
 }
 
@@ -491,6 +501,15 @@ int slabpool_decay(uint64_t now_ms, int force)
 		hak_unlock(&slabpool_lock);
 	}
 	return left || span_cache_slabs() || lru_cached() || atomic_load_relaxed(&dirty_slabs);
+}
+
+void slabpool_ace_counts(struct ace_counts *c)
+{
+	c->ss_fresh = atomic_load_relaxed(&count_ss_fresh);
+	c->lru_hits = atomic_load_relaxed(&count_lru_hits);
+	c->lru_full = atomic_load_relaxed(&count_lru_full);
+	c->lru_aged = lru_aged_count();
+	span_cache_ace_counts(c);
 }
 
 void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg)

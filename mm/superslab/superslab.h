@@ -78,6 +78,7 @@
 #include <mm/sizeclass.h>
 
 struct heap;
+struct ace_counts;
 
 enum span_state {
 	SPAN_FREE = 0,
@@ -355,6 +356,8 @@ void slabpool_cache_span(struct span *s);
  * slabpool_lock; fn must take no lock.  For the fork child's scan.
  */
 void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg);
+/* Fills the slab pool's, the LRU's and the span caches' ace_counts. */
+void slabpool_ace_counts(struct ace_counts *c);
 /* Releases cached memory older than the decay time (all with force) and
  * decommits offered span pages; whether anything is left to release. */
 int slabpool_decay(uint64_t now_ms, int force);
@@ -372,6 +375,7 @@ void slabpool_free(struct span *s);
  * orphan scan finds their spans, as CACHED spans without owner).
  */
 #if IS_ENABLED(CONFIG_SPAN_CACHE)
+void span_cache_ace_counts(struct ace_counts *c);
 struct span *span_cache_take(unsigned int cls);
 int span_cache_put(struct span *s, unsigned int age);
 uint64_t span_cache_slabs(void);
@@ -379,6 +383,7 @@ void span_cache_drain_locked(uint64_t now_ms);
 void span_cache_decay(int force);
 void span_cache_fork_child(void);
 #else
+static inline void span_cache_ace_counts(struct ace_counts *c) { (void)c; }
 static inline struct span *span_cache_take(unsigned int cls) { return NULL; }
 static inline int span_cache_put(struct span *s, unsigned int age) { return 0; }
 static inline uint64_t span_cache_slabs(void) { return 0; }
@@ -395,6 +400,7 @@ static inline void span_cache_fork_child(void) { }
  * they age.
  */
 #if IS_ENABLED(CONFIG_SS_LRU)
+uint64_t lru_aged_count(void);
 struct superslab *lru_take(void);
 int lru_put(struct superslab *ss, uint64_t now_ms);
 unsigned int lru_cached(void);
@@ -402,6 +408,7 @@ unsigned int lru_committed(void);
 void lru_decommit_to(unsigned int keep);
 void lru_decay(uint64_t now_ms, int force);
 #else
+static inline uint64_t lru_aged_count(void) { return 0; }
 static inline struct superslab *lru_take(void) { return NULL; }
 static inline int lru_put(struct superslab *ss, uint64_t now_ms) { return 0; }
 static inline unsigned int lru_cached(void) { return 0; }
