@@ -90,7 +90,7 @@ TEST_TIMEOUT ?= 600
 config-targets := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
 	allnoconfig allyesconfig randconfig checkdefconfig
 no-config-targets := $(config-targets) clean mrproper help deps install-deps \
-	check check-full bench bench-instr bench-scaling bench-lib fuzz randconfig-check
+	check check-full bench bench-instr bench-scaling bench-phases bench-lib fuzz randconfig-check
 
 need-config := 1
 ifneq ($(MAKECMDGOALS),)
@@ -348,7 +348,7 @@ lint: all
 
 # ---------------------------------------------------------------------------
 # Test and benchmark drivers.
-PHONY += check check-full deps install-deps bench bench-instr bench-scaling bench-lib fuzz \
+PHONY += check check-full deps install-deps bench bench-instr bench-scaling bench-phases bench-lib fuzz \
 	randconfig-check
 deps install-deps:
 	$(Q)$(srctree)/scripts/deps.sh
@@ -372,7 +372,7 @@ bench-lib:
 	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib bench_defconfig
 	$(Q)$(MAKE) -C $(srctree) O=$(BENCH_OUT)/lib all
 
-bench bench-instr bench-scaling: bench-lib
+bench bench-instr bench-scaling bench-phases: bench-lib
 	$(Q)LIBHAKMEM=$(BENCH_OUT)/lib/libhakmem.so BENCH_OUT=$(BENCH_OUT) \
 		$(srctree)/scripts/$(if $(filter bench,$@),bench,$@).sh
 
@@ -430,6 +430,7 @@ help:
 	@echo '  fuzz                - libFuzzer run for FUZZ_SECONDS (default 60)'
 	@echo '  bench               - benchmarks against glibc and the peers (QUICK=1, BENCH=, RUNS=)'
 	@echo '  bench-instr         - callgrind instructions per malloc+free pair'
+	@echo '  bench-phases        - bench/phases: adaptive engine against fixed cache sizes'
 	@echo '  bench-scaling       - multi-thread benchmarks at THREADS="1 2 4 8 16" (RUNS=, BENCH=, ALLOCS=)'
 	@echo '  deps                - install the Debian packages the project needs'
 	@echo 'Housekeeping:'

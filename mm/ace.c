@@ -105,7 +105,7 @@ int ace_update(uint64_t now_ms, int force)
 	struct hak_policy next;
 
 	(void)force;
-	if (!hak_option(OPT_ADAPTIVE))
+	if (!hak_option(OPT_ACE))
 		return 0;
 	if (window < ACE_MIN_WINDOW_MS)
 		window = ACE_MIN_WINDOW_MS;

@@ -51,8 +51,8 @@
 	  0, 256, "largest reserve the adaptive layer may grow to")               \
 	X(THP_MB, "HAKMEM_THP_MB", NUM, OPT_DEFAULT_THP_MB, 0, 1048576,           \
 	  "big blocks from this size (MiB) get MADV_HUGEPAGE (0: never)")         \
-	X(ADAPTIVE, "HAKMEM_ADAPTIVE", NUM, IS_ENABLED(CONFIG_ADAPTIVE), 0, 1,     \
-	  "let the adaptive engine size the caches (0: the options' values)")    \
+	X(ACE, "HAKMEM_ACE", NUM, 0, 0, 1,                                        \
+	  "run the adaptive engine (CONFIG_ADAPTIVE): cache sizes from what they see") \
 	X(PURGE_THREAD, "HAKMEM_PURGE_THREAD", NUM, IS_ENABLED(CONFIG_PURGE_THREAD), 0, 1, \
 	  "run the purge thread when the build has it (0: slow paths only)")     \
 	X(VERBOSE, "HAKMEM_VERBOSE", NUM, 0, 0, 1, "report foreign frees on stderr") \

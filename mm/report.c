@@ -46,7 +46,7 @@ static void policy_print(void)
 
 	fmt_str(&b, "hakmem: policy epoch ");
 	fmt_u64(&b, p->epoch);
-	fmt_str(&b, hak_option(OPT_ADAPTIVE) ? " (adaptive)" : " (fixed)");
+	fmt_str(&b, hak_option(OPT_ACE) ? " (adaptive engine)" : " (options)");
 	fmt_str(&b, " reserve_max ");
 	fmt_u64(&b, p->reserve_max);
 	fmt_str(&b, " lru_capacity ");

@@ -73,7 +73,8 @@ def main():
             extra = {}
             for r in ok:
                 for k, v in parse_result(r["result"]).items():
-                    if (k.startswith("rss_") or k == "remote_pct") and fnum(v) is not None:
+                    if (k.startswith("rss_") or k.startswith("phase") or k == "idle_permille" or
+                            k == "remote_pct") and fnum(v) is not None:
                         extra.setdefault(k, []).append(fnum(v))
             st[b, a] = {
                 "runs": len(rs), "ok": len(ok), "fail": len(rs) - len(ok),

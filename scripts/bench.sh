@@ -74,6 +74,7 @@ cscratch-passive|mt|cscratch|mode=passive threads=2|mode=passive threads=2 quick
 cscratch-active|mt|cscratch|mode=active threads=2|mode=active threads=2 quick=1
 threadexit|mt|threadexit|threads=2|threads=2 quick=1
 idle-pool|mt|idle-pool|threads=8 mb=32|threads=8 quick=1
+phases|mt|phases||quick=1
 idle-pool-other|mt|idle-pool|threads=8 mb=32 mode=other|threads=8 mode=other quick=1
 python|st|py||quick=1
 sqlite|st|sqlite||quick=1

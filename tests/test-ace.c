@@ -16,7 +16,7 @@
  * it keeps it.
  *
  * test_engine_publishes: ace_update, fed a window where cached superslabs
- * aged out unused, publishes a smaller LRU; with HAKMEM_ADAPTIVE=0 it
+ * aged out unused, publishes a smaller LRU; with HAKMEM_ACE=0 it
  * publishes nothing.
  */
 #include <stdint.h>
@@ -45,6 +45,7 @@ static void setup(void)
 	/* The engine and the purge thread would act between the test's
 	 * steps; the tests call them. */
 	option_values[OPT_PURGE_THREAD].num = 0;
+	option_values[OPT_ACE].num = 1;
 }
 
 START_TEST(test_decide_lru)
@@ -246,7 +247,7 @@ static void decay_for(uint64_t ms)
 
 /*
  * Empty superslabs that age out of the LRU unused: the engine halves the
- * LRU's capacity.  With HAKMEM_ADAPTIVE=0 it publishes nothing.
+ * LRU's capacity.  With HAKMEM_ACE=0 it publishes nothing.
  */
 START_TEST(test_engine_publishes)
 {
@@ -273,7 +274,7 @@ START_TEST(test_engine_publishes)
 	ck_assert_uint_lt(policy_get()->lru_capacity, cap);
 	ck_assert_uint_ge(policy_get()->lru_capacity, 1);
 
-	option_values[OPT_ADAPTIVE].num = 0;
+	option_values[OPT_ACE].num = 0;
 	epoch = policy_get()->epoch;
 	for (i = 0; i < N; i++)
 		ck_assert((p[i] = hak_malloc(1 << 20)) != NULL);

@@ -4,9 +4,10 @@
  * being taken again soon after (h->reacquired, counted in alloc.c) keeps
  * more empty spans, one at a time, up to the policy's reserve_max
  * (mm/policy.h, which the adaptive engine, mm/ace.c, moves between
- * HAKMEM_HEAP_RESERVE and HAKMEM_HEAP_RESERVE_MAX); a heap that took
- * nothing from its reserve for a decay time halves it, down to
- * HAKMEM_HEAP_RESERVE.  The counts the engine reads are kept here too.
+ * HAKMEM_HEAP_RESERVE and HAKMEM_HEAP_RESERVE_MAX); with the engine on
+ * (HAKMEM_ACE=1), a heap that took nothing from its reserve for a decay
+ * time halves it, down to HAKMEM_HEAP_RESERVE.  The counts the engine
+ * reads are kept here too.
  */
 #include <mm/heap/internal.h>
 #include <mm/options.h>
@@ -22,8 +23,7 @@ static void count(uint64_t *c)
 
 void heap_reserve_adapt(struct heap *h)
 {
-	if (h->kind != HEAP_LIVE || h->reacquired <= REACQUIRED_TO_GROW ||
-	    !hak_option(OPT_ADAPTIVE))
+	if (h->kind != HEAP_LIVE || h->reacquired <= REACQUIRED_TO_GROW)
 		return;
 	if (h->reserve_limit < policy_get()->reserve_max) {
 		h->reserve_limit++;
@@ -38,6 +38,8 @@ void heap_reserve_shrink(struct heap *h)
 	uint32_t base = (uint32_t)hak_option(OPT_HEAP_RESERVE);
 	uint32_t max = policy_get()->reserve_max, limit = h->reserve_limit;
 
+	if (!hak_option(OPT_ACE))
+		return;
 	if (h->ace_hits_seen == h->ace_reserve_hits && limit > base) {
 		limit = limit / 2 > base ? limit / 2 : base;
 		count(&h->ace_reserve_idle);
