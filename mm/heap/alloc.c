@@ -349,12 +349,13 @@ static noinline void span_truncate(struct span *s)
 	span_offer_pages(s);
 }
 
-/* Whether s carved more than its first carve (which a page holds, for
- * blocks of up to a page), so that truncating it may give pages back: one
- * multiply, for the one-block malloc/free loop that empties s each time. */
+/* Whether the blocks s carved after its first reach past a first carve
+ * (which a page holds, for blocks of up to a page), so that truncating it
+ * may give pages back: one multiply, for the one-block malloc/free loop
+ * that empties s each time (a truncated span, carved 1, says no). */
 static always_inline int span_carved_past_first(const struct span *s)
 {
-	return s->carved * s->block_size > CARVE_BYTES;
+	return (s->carved - 1) * s->block_size >= CARVE_BYTES;
 }
 
 /* The current span emptied, past its first carve: truncated (a live heap's). */

@@ -40,6 +40,10 @@
  *   - h->empty_kept == slabs of the spans on partial lists with kept_empty,
  *     at most reserve_limit * RESERVE_SLABS; kept spans hold blocks of at
  *     most RESERVE_MAX_BLOCK;
+ *   - a current or kept span that emptied past its first carve was
+ *     truncated to its first block (carved 1, that block free) and offered
+ *     its other pages to the purge pass (span->purge); the owner takes
+ *     them back (span_reclaim_pages) before it carves or lets it go;
  *   - for every span, used == carved - |free| and |remote| <= used
  *     (mm/superslab/superslab.h).
  *
@@ -50,7 +54,8 @@
  *                          re-entrant bootstrap allocations
  *   2. heaps_lock          every heap, and the unused ones (lifecycle.c);
  *                          taken alone, except by the fork handler, which
- *                          then takes every notify_lock in list order
+ *                          then takes every notify_lock in list order, and
+ *                          by the purge pass, which takes one at a time
  *   3. heap->notify_lock   per heap: FULL->NOTIFIED->ACTIVE changes, the
  *                          notified list, heap teardown (remote.c)
  *   4. abandoned_locks[i]  abandoned spans of the classes c with

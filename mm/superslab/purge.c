@@ -37,6 +37,8 @@ _Static_assert(PURGE_WANTED == PURGE_STATE_WANTED, "superslab.h tests the value"
 uint32_t purge_state;
 static uint32_t purge_seq;      /* futex word: bumped by every wake-up */
 static uint32_t purge_asleep;   /* 1 while it waits with no timeout */
+/* Set in the purge thread: what its own pass frees needs no wake-up. */
+static __thread int in_purge_thread __attribute__((tls_model("initial-exec")));
 
 /*
  * purge_asleep is set before each pass and cleared when the pass leaves
@@ -46,6 +48,7 @@ static uint32_t purge_asleep;   /* 1 while it waits with no timeout */
  */
 static void *purge_thread(void *arg)
 {
+	in_purge_thread = 1;
 	for (;;) {
 		uint32_t seq = atomic_load_acquire(&purge_seq);
 		uint64_t poll = decay_period_ms();
@@ -67,6 +70,8 @@ void purge_notify(void)
 {
 	uint32_t st;
 
+	if (in_purge_thread)
+		return;
 	atomic_thread_fence_seq_cst();
 	st = atomic_load_relaxed(&purge_state);
 	if (st == PURGE_RUNNING) {

@@ -437,6 +437,8 @@ void slabpool_cache_span(struct span *s)
 	span_empty_reset(s);
 	if (!span_cache_put(s, 0))
 		slabpool_free(s);
+	else
+		purge_notify();
 }
 
 void slabpool_release_span(struct span *s)
@@ -453,6 +455,8 @@ void slabpool_free(struct span *s)
 	slabpool_free_locked(s, now);
 	slabpool_purge_dirty(now, 0);
 	hak_unlock(&slabpool_lock);
+	/* Dirty slabs, or a cached superslab, for the purge thread. */
+	purge_notify();
 	decay_run(0);    /* rate-limited */
 }
 

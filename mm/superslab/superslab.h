@@ -56,10 +56,19 @@
  *   freer touches the span only up to that CAS: after it the owner may
  *   collect the block and release the span.
  *
- * Files: superslab.c the slab pool (slabpool_*), span_cache.c the span
- * caches (CONFIG_SPAN_CACHE), lru.c the cache of empty superslabs
- * (CONFIG_SS_LRU), registry.c the address registry, decay.c the decay
- * check and its hooks, purge.c the purge thread (CONFIG_PURGE_THREAD).
+ * Pages of live spans
+ *   A live heap's empty current or reserve span may offer the pages after
+ *   its first block (span->purge: KEPT, PURGEABLE, PURGING, PURGED; the
+ *   span's bit in ss->purgeable_mask); the purge pass decommits them by
+ *   CAS, the owner takes them back by CAS (span_reclaim_pages).  A
+ *   NOTIFIED span whose blocks all came back is decommitted whole under its
+ *   owner's notify_lock (SPAN_REMOTE_PURGED).
+ *
+ * Files: superslab.c the slab pool (slabpool_*) and the offered pages,
+ * span_cache.c the span caches (CONFIG_SPAN_CACHE), lru.c the cache of
+ * empty superslabs (CONFIG_SS_LRU), registry.c the address registry,
+ * decay.c the decay check and its hooks, purge.c the purge thread
+ * (CONFIG_PURGE_THREAD).
  *
  * Locks (after big_lock and the heap engine's: mm/heap/heap.h has the
  * whole order; none is taken on a fast path)
