@@ -118,6 +118,8 @@ int ace_update(uint64_t now_ms, int force)
 	ace_last = total;
 	ace_last_ms = now_ms;
 	ace_decide(&w, cur, &next);
+	if (IS_ENABLED(CONFIG_ACE_BANDIT))
+		ace_bandit_step(&w, &next);
 	if (next.reserve_max != cur->reserve_max || next.lru_capacity != cur->lru_capacity ||
 	    next.bigcache_bytes != cur->bigcache_bytes ||
 	    next.span_cache_slots != cur->span_cache_slots)

@@ -87,4 +87,22 @@ void ace_decide(const struct ace_counts *window, const struct hak_policy *cur,
 		struct hak_policy *next);
 int ace_update(uint64_t now_ms, int force);
 
+/*
+ * The bandit (mm/ace_bandit.c, CONFIG_ACE_BANDIT, an experiment): sliding
+ * window UCB1 over BANDIT_ARMS candidate policies, one play per engine
+ * decision.  bandit_reward scores a window; bandit_choose picks the next
+ * arm from the last plays (pure: the tests call them); bandit_arm_policy
+ * writes an arm's knobs; ace_bandit_step does one play.
+ */
+#define BANDIT_ARMS 4
+#define BANDIT_WINDOW 32
+struct bandit_play {
+	unsigned int arm;
+	int64_t reward;
+};
+int64_t bandit_reward(const struct ace_counts *w, uint64_t rss_mib);
+unsigned int bandit_choose(const struct bandit_play *plays, unsigned int n);
+void bandit_arm_policy(unsigned int arm, struct hak_policy *p);
+void ace_bandit_step(const struct ace_counts *w, struct hak_policy *next);
+
 #endif

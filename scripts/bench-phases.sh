@@ -11,7 +11,10 @@
 # each heap's reserve growing from HAKMEM_HEAP_RESERVE to
 # HAKMEM_HEAP_RESERVE_MAX), "hakmem-ace" (HAKMEM_ACE=1: the adaptive engine
 # on), "hakmem-fixed-small" (a reserve of 0, fixed) and "hakmem-fixed-large"
-# (a reserve of 16, fixed); the other caches at the options' values.  Writes $BENCH_OUT/phases.csv (every run), phases.md (medians,
+# (a reserve of 16, fixed); the other caches at the options' values.
+# LIBHAKMEM_BASE adds "hakmem-base" and "hakmem-base-ace" (the same two
+# for the second library: a build with CONFIG_ACE_BANDIT against one
+# without, say).  Writes $BENCH_OUT/phases.csv (every run), phases.md (medians,
 # and the adaptive build against the fixed ones) and phases.png (RSS over
 # time, the last run of each configuration, with gnuplot).
 set -eu
@@ -37,6 +40,10 @@ for i in "${!ALLOC_NAMES[@]}"; do
 		LIBS+=("${ALLOC_LIBS[$i]}" "${ALLOC_LIBS[$i]}" "${ALLOC_LIBS[$i]}")
 		ENVS+=("HAKMEM_ACE=1" "HAKMEM_HEAP_RESERVE=0 HAKMEM_HEAP_RESERVE_MAX=0"
 		       "HAKMEM_HEAP_RESERVE=16 HAKMEM_HEAP_RESERVE_MAX=16")
+	elif [ "${ALLOC_NAMES[$i]}" = hakmem-base ]; then
+		NAMES+=(hakmem-base-ace)
+		LIBS+=("${ALLOC_LIBS[$i]}")
+		ENVS+=("HAKMEM_ACE=1")
 	fi
 done
 

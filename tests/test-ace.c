@@ -285,6 +285,70 @@ START_TEST(test_engine_publishes)
 }
 END_TEST
 
+/*
+ * The bandit's choice (CONFIG_ACE_BANDIT): every arm is tried before any is
+ * played again; then the arm with the best rewards is played most, and an
+ * arm that turned bad leaves the window's favour (sliding window).
+ */
+START_TEST(test_bandit_choose)
+{
+	struct bandit_play w[BANDIT_WINDOW];
+	unsigned int n = 0, a, played[BANDIT_ARMS] = { 0 };
+	int i;
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_ACE_BANDIT), "the bandit is not built in");
+	/* Exploration: the arms the window has not seen, in order. */
+	for (a = 0; a < BANDIT_ARMS; a++) {
+		ck_assert_uint_eq(bandit_choose(w, n), a);
+		w[n++] = (struct bandit_play){ a, a == 2 ? -1000 : -5000 };
+	}
+	/* Arm 2 pays best: over the rest of the window it is played most. */
+	while (n < BANDIT_WINDOW) {
+		a = bandit_choose(w, n);
+		played[a]++;
+		w[n++] = (struct bandit_play){ a, a == 2 ? -1000 : -5000 };
+	}
+	for (a = 0; a < BANDIT_ARMS; a++)
+		if (a != 2)
+			ck_assert_uint_gt(played[2], played[a]);
+	/* Arm 2 turns bad and arm 0 good: a window of fresh plays moves the
+	 * favour to arm 0. */
+	memset(played, 0, sizeof(played));
+	for (i = 0; i < 4 * BANDIT_WINDOW; i++) {
+		a = bandit_choose(w, BANDIT_WINDOW);
+		played[a] += i >= 3 * BANDIT_WINDOW;
+		memmove(w, w + 1, sizeof(w) - sizeof(w[0]));
+		w[BANDIT_WINDOW - 1] = (struct bandit_play){ a, a == 0 ? -1000 : -5000 };
+	}
+	for (a = 1; a < BANDIT_ARMS; a++)
+		ck_assert_uint_gt(played[0], played[a]);
+}
+END_TEST
+
+/* The reward charges refills and resident memory; each arm's knobs. */
+START_TEST(test_bandit_reward_and_arms)
+{
+	struct ace_counts w;
+	struct hak_policy p = defaults();
+	uint32_t lru = (uint32_t)hak_option(OPT_SS_LRU_CAPACITY);
+
+	HAK_REQUIRE(IS_ENABLED(CONFIG_ACE_BANDIT), "the bandit is not built in");
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(bandit_reward(&w, 0), 0);
+	ck_assert_int_lt(bandit_reward(&w, 10), bandit_reward(&w, 1));
+	w.ss_fresh = 1;
+	ck_assert_int_lt(bandit_reward(&w, 1), 0);
+	ck_assert_int_lt(bandit_reward(&w, 0), bandit_reward(&(struct ace_counts){ .lru_hits = 1 }, 0));
+	bandit_arm_policy(0, &p);
+	ck_assert_uint_eq(p.reserve_max, hak_option(OPT_HEAP_RESERVE));
+	ck_assert_uint_eq(p.lru_capacity, lru / 4 ? lru / 4 : (lru ? 1 : 0));
+	bandit_arm_policy(3, &p);
+	ck_assert_uint_eq(p.reserve_max, hak_option(OPT_HEAP_RESERVE_MAX) > hak_option(OPT_HEAP_RESERVE) ?
+			  hak_option(OPT_HEAP_RESERVE_MAX) : hak_option(OPT_HEAP_RESERVE));
+	ck_assert_uint_eq(p.lru_capacity, lru);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	TCase *tc;
@@ -297,6 +361,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_publish_ring);
 	tcase_add_test(tc, test_reserve_shrinks);
 	tcase_add_test(tc, test_engine_publishes);
+	tcase_add_test(tc, test_bandit_choose);
+	tcase_add_test(tc, test_bandit_reward_and_arms);
 	return s;
 }
 
