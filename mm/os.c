@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * OS layer implementation; the contract is in mm/os.h.  The only file that
- * calls mmap, munmap, madvise, mprotect, mremap, write or reads /proc.
+ * calls mmap, munmap, madvise, mprotect, mremap, write, futex or reads
+ * /proc, and that starts a thread (the purge thread's).
  */
 #include <errno.h>
 #include <fcntl.h>
