@@ -134,15 +134,6 @@ static void run_batch(unsigned int b)
 	ck_assert_msg(!atomic_load(&churn_failed), "batch %u: %s", b, churn_msg);
 }
 
-static int under_sanitizer(void)
-{
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-	return 1;
-#else
-	return 0;
-#endif
-}
-
 START_TEST(test_thread_churn)
 {
 	unsigned int nthreads = getenv("TEST_EMULATED") ? 1000 : 10000;
@@ -186,7 +177,7 @@ START_TEST(test_thread_churn)
 	/* Under qemu-user, RSS is the emulator's, which keeps per-thread
 	 * state of its own, and a sanitizer's runtime keeps its own per-thread
 	 * memory: only bytes_mapped is ours there. */
-	ck_assert_msg(getenv("TEST_EMULATED") || under_sanitizer() || rss_end <= rss1k + 16 * MiB,
+	ck_assert_msg(getenv("TEST_EMULATED") || (UNDER_ASAN || UNDER_TSAN) || rss_end <= rss1k + 16 * MiB,
 		      "RSS grew with thread churn: %zu KiB after %u threads, %zu KiB after %u",
 		      rss1k / 1024, nthreads / 10, rss_end / 1024, nthreads);
 	/* Linear growth would be 9x the first tenth's; allow a constant. */

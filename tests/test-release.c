@@ -40,12 +40,6 @@
 #include "harness.h"
 #include "testutil.h"
 
-#ifdef __SANITIZE_ADDRESS__
-#define UNDER_ASAN 1
-#else
-#define UNDER_ASAN 0
-#endif
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;

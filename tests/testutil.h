@@ -187,6 +187,18 @@ static inline void fork_child_setup(void)
 		option_values[OPT_PURGE_THREAD].num = 0;
 }
 
+/* Built with a sanitizer: RSS holds its shadow memory, not the program's. */
+#ifdef __SANITIZE_ADDRESS__
+#define UNDER_ASAN 1
+#else
+#define UNDER_ASAN 0
+#endif
+#ifdef __SANITIZE_THREAD__
+#define UNDER_TSAN 1
+#else
+#define UNDER_TSAN 0
+#endif
+
 /* ---- suites */
 
 static inline Suite *one_tcase_suite(const char *name, const char *tcname, double timeout,
