@@ -4,7 +4,9 @@
 
 Writes OUTDIR/results.md, OUTDIR/results.csv and OUTDIR/chart.png (through
 gnuplot, with OUTDIR/chart.dat and OUTDIR/chart.gp kept for re-plotting),
-and prints the throughput table. Exit 0 unless the input cannot be read.
+and prints the throughput table.  When the phases row ran, chart.png has a
+second panel: RSS over time of its last run under each allocator
+(OUTDIR/phases-ALLOC.dat).  Exit 0 unless the input cannot be read.
 """
 import csv
 import os
@@ -213,9 +215,12 @@ def main():
     gp = os.path.join(outdir, "chart.gp")
     png = os.path.join(outdir, "chart.png")
     width = max(1000, 90 * len(benches) + 200)
-    script = """set terminal pngcairo size %d,620 font ",11"
+    traces = [(a, os.path.join(outdir, "phases-%s.dat" % a)) for a in allocs]
+    traces = [(a, t) for a, t in traces if "phases" in benches and os.path.exists(t)]
+    script = """set terminal pngcairo size %d,%d font ",11"
 set output "%s"
-set title "hakmem benchmarks: throughput relative to glibc (median, higher is better; %s mode)"
+%s""" % (width, 1240 if traces else 620, png, "set multiplot layout 2,1\n" if traces else "")
+    script += """set title "hakmem benchmarks: throughput relative to glibc (median, higher is better; %s mode)"
 set ylabel "throughput / glibc (log scale)"
 set logscale y 2
 set grid ytics
@@ -229,7 +234,19 @@ set datafile missing "?"
 set yrange [0.02<*:*]
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5 lc rgb "black"
 plot for [i=2:%d] "%s" using i:xtic(1) title columnheader(i)
-""" % (width, png, meta.get("mode", "?"), len(allocs) + 1, dat)
+""" % (meta.get("mode", "?"), len(allocs) + 1, dat)
+    if traces:
+        script += """unset logscale y
+set yrange [*:*]
+unset arrow
+set style data lines
+set xtics norotate
+set title "bench/phases: RSS above the start over time (last run; burst, mid, idle, burst)"
+set xlabel "seconds"
+set ylabel "MiB"
+set key outside top center horizontal
+plot """ + ", ".join('"%s" using ($1/1000):($2/1024) with lines lw 2 title "%s"' % (t, a)
+                     for a, t in traces) + "\nunset multiplot\n"
     open(gp, "w").write(script)
     if shutil.which("gnuplot"):
         r = subprocess.run(["gnuplot", gp], capture_output=True, text=True)

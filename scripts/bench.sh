@@ -149,6 +149,8 @@ run_one() {
 	local -a cmd envs=()
 	# shellcheck disable=SC2206
 	local -a args=(${SEL_ARGS[$b]})
+	# phases writes its RSS samples: the chart plots the last run's.
+	[ "$prog" = phases ] && args+=("trace=$BENCH_OUT/phases-$alloc.dat")
 	case $prog in
 	py) cmd=("$PY" "$ROOT/bench/py-workload.py"); envs+=(PYTHONMALLOC=malloc) ;;
 	sqlite) cmd=(bash "$ROOT/bench/sqlite-workload.sh") ;;
