@@ -18,7 +18,9 @@ static struct hak_policy *policy_ring;   /* POLICY_RING slots, OS memory */
 void policy_defaults(struct hak_policy *p)
 {
 	p->bigcache_bytes = hak_option(OPT_BIGCACHE_MB) << 20;
-	p->reserve_max = (uint32_t)hak_option(OPT_HEAP_RESERVE_MAX);
+	/* A reserve bound below the reserve a heap starts with is that. */
+	p->reserve_max = (uint32_t)(hak_option(OPT_HEAP_RESERVE_MAX) > hak_option(OPT_HEAP_RESERVE) ?
+				    hak_option(OPT_HEAP_RESERVE_MAX) : hak_option(OPT_HEAP_RESERVE));
 	p->lru_capacity = (uint32_t)hak_option(OPT_SS_LRU_CAPACITY);
 	p->span_cache_slots = SPAN_CACHE_SLOTS;
 }
