@@ -211,10 +211,15 @@ START_TEST(test_reserve_shrinks)
 {
 	struct heap *h = tls_heap;
 	uint32_t base = (uint32_t)hak_option(OPT_HEAP_RESERVE);
+	struct hak_policy pol = *policy_get();
 
 	HAK_REQUIRE(IS_ENABLED(CONFIG_ADAPTIVE) && IS_ENABLED(CONFIG_TINY),
 		    "needs the adaptive engine and thread heaps for tiny blocks");
 	HAK_REQUIRE(base <= 4, "needs a HAKMEM_HEAP_RESERVE of at most 4 (the test fills 8)");
+
+	/* A bound that lets the reserve be 8, whatever the options say. */
+	pol.reserve_max = 8;
+	policy_publish(&pol);
 	/* No shrink by the heap's own periodic check while it fills. */
 	option_values[OPT_ACE].num = 0;
 	fill_reserve(h, 8);
