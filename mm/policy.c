@@ -17,6 +17,7 @@ static struct hak_policy *policy_ring;   /* POLICY_RING slots, OS memory */
 
 void policy_defaults(struct hak_policy *p)
 {
+	p->epoch = 0;
 	p->bigcache_bytes = hak_option(OPT_BIGCACHE_MB) << 20;
 	/* A reserve bound below the reserve a heap starts with is that. */
 	p->reserve_max = (uint32_t)(hak_option(OPT_HEAP_RESERVE_MAX) > hak_option(OPT_HEAP_RESERVE) ?

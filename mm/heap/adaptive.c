@@ -38,8 +38,6 @@ void heap_reserve_shrink(struct heap *h)
 	uint32_t base = (uint32_t)hak_option(OPT_HEAP_RESERVE);
 	uint32_t max = policy_get()->reserve_max, limit = h->reserve_limit;
 
-	if (!hak_option(OPT_ACE))
-		return;
 	if (h->ace_hits_seen == h->ace_reserve_hits && limit > base) {
 		limit = limit / 2 > base ? limit / 2 : base;
 		count(&h->ace_reserve_idle);

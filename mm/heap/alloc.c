@@ -258,7 +258,8 @@ static noinline void heap_periodic(struct heap *h)
 		if (now - h->swept_ms >= hak_option(OPT_DECAY_MS)) {
 			h->swept_ms = now;
 			heap_sweep_remote(h);
-			heap_reserve_shrink(h);
+			if (hak_option(OPT_ACE))
+				heap_reserve_shrink(h);
 		}
 	}
 	decay_run(0);

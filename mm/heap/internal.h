@@ -238,9 +238,10 @@ void heap_release_kept(struct heap *h, uint32_t keep_slabs);
 #if IS_ENABLED(CONFIG_ADAPTIVE)
 /* adaptive.c: a span went back to the pool; grows the reserve of a heap
  * whose released spans keep being taken again soon, up to the policy's
- * reserve_max.  Once per decay time (heap_periodic), with the engine on
- * (HAKMEM_ACE=1): halves the reserve of a heap that took nothing from it
- * since, down to HAKMEM_HEAP_RESERVE, and keeps it within reserve_max. */
+ * reserve_max.  heap_reserve_shrink, once per decay time (heap_periodic)
+ * with the engine on (HAKMEM_ACE=1): halves the reserve of a heap that
+ * took nothing from it since, down to HAKMEM_HEAP_RESERVE, and keeps it
+ * within reserve_max. */
 void heap_reserve_adapt(struct heap *h);
 void heap_reserve_shrink(struct heap *h);
 #else
