@@ -295,6 +295,8 @@ START_TEST(test_lru_and_decay)
 			slabpool_release_span(s[k]);
 			s[k] = NULL;
 		}
+	/* The others may have filled an LRU of one superslab. */
+	slabpool_decay(os_now_ms(), 1);
 	cached = stat_now(STAT_SUPERSLABS_CACHED);
 	in_use = stat_now(STAT_SUPERSLABS_IN_USE);
 	mapped = stat_now(STAT_BYTES_MAPPED);
@@ -340,6 +342,8 @@ START_TEST(test_lru_reuse)
 	for (k = 0; k < n; k++)
 		if (ss_of((uintptr_t)s[k]) != ss)
 			slabpool_release_span(s[k]);
+	/* The others may have filled an LRU of one superslab. */
+	slabpool_decay(os_now_ms(), 1);
 	for (k = 0; k < n; k++)
 		if (ss_of((uintptr_t)s[k]) == ss)
 			slabpool_release_span(s[k]);

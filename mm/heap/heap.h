@@ -54,8 +54,9 @@
  *                          re-entrant bootstrap allocations
  *   2. heaps_lock          every heap, and the unused ones (lifecycle.c);
  *                          taken alone, except by the fork handler, which
- *                          then takes every notify_lock in list order, and
- *                          by the purge pass, which takes one at a time
+ *                          then takes the shared heap's notify_lock and
+ *                          every other in list order, and by the purge
+ *                          pass, which takes one at a time
  *   3. heap->notify_lock   per heap: FULL->NOTIFIED->ACTIVE changes, the
  *                          notified list, heap teardown (remote.c)
  *   4. abandoned_locks[i]  abandoned spans of the classes c with

@@ -330,6 +330,9 @@ void heaps_fork_prepare(void)
 
 	hak_lock(&shared_lock);
 	hak_lock(&heaps_lock);
+	/* The shared heap is on no list: its notify_lock (a remote free into
+	 * one of its FULL spans) first. */
+	hak_lock(&shared_heap.notify_lock);
 	for (h = all_heaps; h; h = h->all_next)
 		hak_lock(&h->notify_lock);
 	abandoned_fork_prepare();
@@ -344,6 +347,7 @@ void heaps_fork_parent(void)
 	abandoned_fork_parent();
 	for (h = all_heaps; h; h = h->all_next)
 		hak_unlock(&h->notify_lock);
+	hak_unlock(&shared_heap.notify_lock);
 	hak_unlock(&heaps_lock);
 	hak_unlock(&shared_lock);
 }
