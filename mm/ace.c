@@ -27,6 +27,8 @@
  *                     and a superslab was mapped new or a span taken from
  *                     the pool; shrinks: cached spans aged out, none reused
  */
+#include <string.h>
+
 #include <mm/heap/heap.h>
 #include <mm/large/large.h>
 #include <mm/options.h>
@@ -40,12 +42,13 @@
 static struct ace_counts ace_last;       /* decay pass only */
 static uint64_t ace_last_ms;
 
-static uint32_t grow32(uint32_t v, uint32_t hi)
+/* A knob doubled up to hi (from 0: to lo, or 1), or halved down to lo. */
+static uint64_t grow(uint64_t v, uint64_t lo, uint64_t hi)
 {
-	return v >= hi / 2 ? hi : (v ? 2 * v : 1);
+	return v >= hi / 2 ? hi : v ? 2 * v : lo ? lo : 1;
 }
 
-static uint32_t shrink32(uint32_t v, uint32_t lo)
+static uint64_t shrink(uint64_t v, uint64_t lo)
 {
 	return v / 2 <= lo ? lo : v / 2;
 }
@@ -62,21 +65,19 @@ void ace_decide(const struct ace_counts *w, const struct hak_policy *cur,
 	if (res_hi < res_lo)
 		res_hi = res_lo;
 	if (w->reserve_capped)
-		next->reserve_max = grow32(cur->reserve_max, res_hi);
+		next->reserve_max = (uint32_t)grow(cur->reserve_max, res_lo, res_hi);
 	else if (!w->reserve_hits && w->reserve_idle)
-		next->reserve_max = shrink32(cur->reserve_max, res_lo);
+		next->reserve_max = (uint32_t)shrink(cur->reserve_max, res_lo);
 
 	if (w->lru_full && w->ss_fresh)
-		next->lru_capacity = grow32(cur->lru_capacity, lru_hi);
+		next->lru_capacity = (uint32_t)grow(cur->lru_capacity, 1, lru_hi);
 	else if (w->lru_aged && !w->lru_hits)
-		next->lru_capacity = shrink32(cur->lru_capacity, lru_hi ? 1 : 0);
+		next->lru_capacity = (uint32_t)shrink(cur->lru_capacity, lru_hi ? 1 : 0);
 
 	if (w->big_over_budget && w->big_misses)
-		next->bigcache_bytes = cur->bigcache_bytes >= big_hi / 2 ? big_hi
-				       : (cur->bigcache_bytes ? 2 * cur->bigcache_bytes : big_lo);
+		next->bigcache_bytes = grow(cur->bigcache_bytes, big_lo, big_hi);
 	else if (w->big_aged && !w->big_hits)
-		next->bigcache_bytes = cur->bigcache_bytes / 2 <= big_lo ? big_lo
-				       : cur->bigcache_bytes / 2;
+		next->bigcache_bytes = shrink(cur->bigcache_bytes, big_lo);
 
 	if (w->span_cache_full && (w->ss_fresh || w->lru_hits) &&
 	    cur->span_cache_slots < SPAN_CACHE_SLOTS)
@@ -120,9 +121,9 @@ int ace_update(uint64_t now_ms, int force)
 	ace_decide(&w, cur, &next);
 	if (IS_ENABLED(CONFIG_ACE_BANDIT))
 		ace_bandit_step(&w, &next);
-	if (next.reserve_max != cur->reserve_max || next.lru_capacity != cur->lru_capacity ||
-	    next.bigcache_bytes != cur->bigcache_bytes ||
-	    next.span_cache_slots != cur->span_cache_slots)
+	/* next is a copy of cur with the knobs decided (epoch and padding
+	 * copied too): any difference is a knob that moved. */
+	if (memcmp(&next, cur, sizeof(next)))
 		policy_publish(&next);
 	/* Nothing held: the engine never keeps the purge thread awake. */
 	return 0;

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <mm/superslab/superslab.h>
+#include <mm/heap/heap.h>
 #include "harness.h"
 #include "testutil.h"
 
@@ -921,7 +921,7 @@ START_TEST(test_stats_get)
 	/* The purge thread's start allocates (pthread_create): started now,
 	 * so that it does not start between the snapshots. */
 	purge_notify();
-	purge_start_if_wanted();
+	heap_purge_start_if_wanted();
 	/* no Check calls between snapshots: they may allocate */
 	ra = hak_stats_get(&a);
 	for (int i = 0; i < N; i++)

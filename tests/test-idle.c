@@ -343,21 +343,9 @@ static size_t burst_bytes(void)
 	return getenv("TEST_EMULATED") ? 64 * MiB : 256 * MiB;
 }
 
-/* Warm-up, then the reason the RSS check would mean nothing (or NULL). */
-static const char *idle_prepare(struct idle_rss *r)
+/* The reason the RSS check would mean nothing here, or NULL. */
+static const char *idle_skip_reason(void)
 {
-	unsigned int i;
-
-	/* Warm up: the main heap, a thread (TLS, stack cache), stdio. */
-	run_thread(noop_thread, NULL);
-	decay_run(1);
-	memset(w, 0, sizeof(w));
-	for (i = 0; i < NW_MAX; i++)
-		w[i].id = i;
-	gate_init();
-	memset(r, 0, sizeof(*r));
-	r->total = burst_bytes();
-
 	if (UNDER_ASAN)
 		return "under ASan, RSS holds the shadow of the freed memory";
 	if (UNDER_TSAN)
@@ -373,6 +361,23 @@ static const char *idle_prepare(struct idle_rss *r)
 		return "with TINY or POOL off, the shared heap gives spans back only on a decay "
 		       "check";
 	return NULL;
+}
+
+/* Warm-up; r ready, with the reason its RSS check is skipped (if any). */
+static void idle_prepare(struct idle_rss *r)
+{
+	unsigned int i;
+
+	/* Warm up: the main heap, a thread (TLS, stack cache), stdio. */
+	run_thread(noop_thread, NULL);
+	decay_run(1);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < NW_MAX; i++)
+		w[i].id = i;
+	gate_init();
+	memset(r, 0, sizeof(*r));
+	r->total = burst_bytes();
+	r->skip = idle_skip_reason();
 }
 
 /* Every thread that took part is idle: wait 1 s (if it means anything). */
@@ -424,93 +429,68 @@ static void idle_verdict(const char *name, const struct idle_rss *r)
 
 /* ---- the tests */
 
-START_TEST(test_idle_owner)
+static void worker_finish(struct worker *me)
+{
+	worker_join(me);
+	worker_check(me);
+}
+
+/* Who frees one owner's burst (worker 0's), and what becomes of the owner. */
+enum freeing {
+	OWNER_FREES,         /* the owner, which then idles */
+	OTHER_OWNER_EXITED,  /* worker 1, after the owner exited */
+	OTHER_OWNER_IDLE,    /* worker 1, while the owner idles */
+};
+
+static void one_owner(const char *name, enum freeing how)
 {
 	struct idle_rss r;
 	struct table t;
-	const char *skip = idle_prepare(&r);
 
+	idle_prepare(&r);
 	table_init(&t, r.total);
 	w[0].tab = &t;
 	w[0].target = r.total;
-	w[0].frees = 1;
-	w[0].lingers = 1;
-	r.skip = skip;
+	w[0].frees = how == OWNER_FREES;
+	w[0].lingers = how != OTHER_OWNER_EXITED;
+	w[1].tab = &t;
+	w[1].frees = 1;
+	w[1].lingers = 1;
 	r.base = rss_raw();
 	worker_start(&w[0]);
 	gate_await(1);
 	r.peak = rss_raw();
+	if (how == OTHER_OWNER_EXITED)
+		worker_finish(&w[0]);
 	gate_open(STAGE_FREE);
+	if (how != OWNER_FREES)
+		worker_start(&w[1]);
 	gate_await(2);
 	idle_measure(&r);
 	gate_open(STAGE_RELEASE);
-	worker_join(&w[0]);
-	worker_check(&w[0]);
+	if (how != OTHER_OWNER_EXITED)
+		worker_finish(&w[0]);
+	if (how != OWNER_FREES)
+		worker_finish(&w[1]);
 	table_destroy(&t);
-	idle_verdict("owner", &r);
+	idle_verdict(name, &r);
+}
+
+START_TEST(test_idle_owner)
+{
+	one_owner("owner", OWNER_FREES);
 }
 END_TEST
 
 START_TEST(test_idle_owner_exited)
 {
-	struct idle_rss r;
-	struct table t;
-	const char *skip = idle_prepare(&r);
-
-	table_init(&t, r.total);
-	w[0].tab = &t;
-	w[0].target = r.total;
-	w[1].tab = &t;
-	w[1].frees = 1;
-	w[1].lingers = 1;
-	r.skip = skip;
-	r.base = rss_raw();
-	worker_start(&w[0]);
-	gate_await(1);
-	r.peak = rss_raw();
-	worker_join(&w[0]);
-	worker_check(&w[0]);
-	gate_open(STAGE_FREE);
-	worker_start(&w[1]);
-	gate_await(2);
-	idle_measure(&r);
-	gate_open(STAGE_RELEASE);
-	worker_join(&w[1]);
-	worker_check(&w[1]);
-	table_destroy(&t);
-	idle_verdict("owner_exited", &r);
+	one_owner("owner_exited", OTHER_OWNER_EXITED);
 }
 END_TEST
 
 START_TEST(test_idle_owner_alive)
 {
-	struct idle_rss r;
-	struct table t;
-	const char *skip = idle_prepare(&r);
-
-	table_init(&t, r.total);
-	w[0].tab = &t;
-	w[0].target = r.total;
-	w[0].lingers = 1;
-	w[1].tab = &t;
-	w[1].frees = 1;
-	w[1].lingers = 1;
-	r.skip = skip;
-	r.base = rss_raw();
-	worker_start(&w[0]);
-	gate_await(1);
-	r.peak = rss_raw();
-	gate_open(STAGE_FREE);
-	worker_start(&w[1]);
-	gate_await(2);
-	idle_measure(&r);
-	gate_open(STAGE_RELEASE);
-	worker_join(&w[0]);
-	worker_join(&w[1]);
-	worker_check(&w[0]);
-	worker_check(&w[1]);
-	table_destroy(&t);
-	idle_verdict("owner_alive", &r);
+	one_owner("owner_alive", OTHER_OWNER_IDLE);
 }
 END_TEST
 
@@ -518,9 +498,9 @@ START_TEST(test_idle_many_threads)
 {
 	struct idle_rss r;
 	struct table t[NW_MAX];
-	const char *skip = idle_prepare(&r);
 	unsigned int i;
 
+	idle_prepare(&r);
 	for (i = 0; i < NW_MAX; i++) {
 		table_init(&t[i], r.total / NW_MAX);
 		w[i].tab = &t[i];
@@ -529,7 +509,6 @@ START_TEST(test_idle_many_threads)
 		w[i].frees = 1;
 		w[i].lingers = 1;
 	}
-	r.skip = skip;
 	r.base = rss_raw();
 	for (i = 0; i < NW_MAX; i++)
 		worker_start(&w[i]);

@@ -369,9 +369,9 @@ static noinline void heap_current_emptied(struct heap *h, struct span *s)
 	heap_purge_start_if_wanted();
 }
 
-/* A local free left span s, not the current one, with no block in use. */
-static void heap_other_emptied(struct heap *h, struct span *s)
+void heap_noncurrent_emptied(struct heap *h, struct span *s)
 {
+	span_check(s);
 	if (atomic_load_relaxed(&s->state) != SPAN_ACTIVE || s->kept_empty)
 		return;
 	/* The reserve (in slabs, RESERVE_SLABS per unit of reserve_limit)
@@ -398,20 +398,13 @@ static void heap_other_emptied(struct heap *h, struct span *s)
  */
 void heap_free_local_slow(struct heap *h, struct span *s)
 {
-	span_check(s);
 	if (s == h->current[s->cls]) {
+		span_check(s);
 		if (unlikely(span_carved_past_first(s)))
 			heap_current_emptied(h, s);
 		return;
 	}
-	heap_other_emptied(h, s);
+	heap_noncurrent_emptied(h, s);
 	/* The caller returns to the program next: a thread may start. */
 	heap_purge_start_if_wanted();
-}
-
-void heap_sweep_emptied(struct heap *h, struct span *s)
-{
-	span_check(s);
-	/* The current span is never on a partial list. */
-	heap_other_emptied(h, s);
 }

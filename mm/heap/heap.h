@@ -374,6 +374,20 @@ void heaps_fork_prepare(void);
 void heaps_fork_parent(void);
 void heaps_fork_child(void);
 
+/*
+ * Starts the purge thread if it is wanted (mm/superslab/superslab.h), from
+ * a slow path about to return to the program: no lock held, the heap
+ * consistent.  What pthread_create allocates comes from the shared heap: a
+ * block that lives as long as the process would otherwise keep the calling
+ * thread's span after that thread exits.
+ */
+void heap_purge_start(void);
+static always_inline void heap_purge_start_if_wanted(void)
+{
+	if (unlikely(purge_wanted()))
+		heap_purge_start();
+}
+
 /* ---- The adaptive engine's counts (adaptive.c, CONFIG_ADAPTIVE; mm/policy.h). */
 struct ace_counts;
 #if IS_ENABLED(CONFIG_ADAPTIVE)

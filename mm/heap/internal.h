@@ -82,8 +82,10 @@ void span_send_remote(struct span *s, void *head, void *tail, uint32_t n);
 void heap_drain_notified(struct heap *h);
 /* Owner: detaches its exhausted current span (FULL); -1 if frees came. */
 int span_detach(struct heap *h, struct span *s);
-/* heap_free_local_slow, for a caller in the middle of a walk of h's lists. */
-void heap_sweep_emptied(struct heap *h, struct span *s);
+/* Owner: span s of h, not its current one, holds no block in use now: to
+ * the reserve (truncated) or the pool.  Starts no thread (a caller may be
+ * walking h's lists: heap_free_local_slow does that after). */
+void heap_noncurrent_emptied(struct heap *h, struct span *s);
 /* Owner: releases the partial spans emptied by remote frees. */
 void heap_sweep_remote(struct heap *h);
 
@@ -118,23 +120,6 @@ void abandoned_fork_parent(void);
 
 /* lifecycle.c: the calling thread's new heap; NULL when out of memory. */
 struct heap *heap_create_for_thread(void);
-
-/*
- * Starts the purge thread if it is wanted (superslab.h), from a heap slow
- * path about to return to the program.  What pthread_create allocates
- * comes from the shared heap: a block that lives as long as the process
- * would otherwise keep the calling thread's span after that thread exits.
- */
-#if IS_ENABLED(CONFIG_PURGE_THREAD)
-void heap_purge_start(void);
-static always_inline void heap_purge_start_if_wanted(void)
-{
-	if (unlikely(atomic_load_relaxed(&purge_state) == PURGE_STATE_WANTED))
-		heap_purge_start();
-}
-#else
-static inline void heap_purge_start_if_wanted(void) { }
-#endif
 
 /* shared.c: releases the shared heap's spans emptied by remote frees; a
  * suspected double free into its span, confirmed under its lock (0: the

@@ -176,7 +176,6 @@ struct heap *heap_create_for_thread(void)
 	return h;
 }
 
-#if IS_ENABLED(CONFIG_PURGE_THREAD)
 void heap_purge_start(void)
 {
 	struct heap *h = tls_heap;
@@ -185,7 +184,6 @@ void heap_purge_start(void)
 	purge_start();
 	tls_heap = h;
 }
-#endif
 
 /*
  * A fork child's copy of a span whose owner thread did not survive: that

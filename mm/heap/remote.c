@@ -364,7 +364,7 @@ void heap_sweep_remote(struct heap *h)
 				span_collect(s);
 				/* Not heap_free_local_slow: no thread starts
 				 * in the middle of this walk. */
-				heap_sweep_emptied(h, s);
+				heap_noncurrent_emptied(h, s);
 			}
 		}
 	}

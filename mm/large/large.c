@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <lib/bitops.h>
+#include <mm/heap/heap.h>
 #include <mm/large/internal.h>
 #include <mm/sizeclass.h>
 #include <mm/stats.h>
@@ -135,7 +136,7 @@ void large_free(void *p)
 		h->magic = 0;
 		large_unmap(h);
 	}
-	purge_start_if_wanted();
+	heap_purge_start_if_wanted();
 }
 
 void *large_resize(void *p, size_t size)

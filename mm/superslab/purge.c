@@ -6,14 +6,14 @@
  *
  * It exists only once there was something to purge: purge_notify (from a
  * slow path that made memory purgeable) marks it wanted, and the next
- * purge_start_if_wanted, called where a slow path may start a thread (the
- * heap is consistent and no lock is held: pthread_create may allocate),
- * starts it.  It runs a pass every quarter decay time while a pass says
+ * heap_purge_start_if_wanted, called where a slow path may start a thread
+ * (the heap is consistent and no lock is held: pthread_create may
+ * allocate), starts it.  It runs a pass every quarter decay time while a pass says
  * that something is still cached, and otherwise sleeps on a futex with no
  * timeout until purge_notify wakes it.  A failed pthread_create leaves it
  * absent for good: the slow paths' decay checks still run.  A fork child
- * marks it absent and starts its own on demand; the prepare handler waits
- * for a running pass to end (decay.c).
+ * marks it wanted (its parent's did not survive) and starts its own on
+ * demand; the prepare handler waits for a running pass to end (decay.c).
  */
 #include <mm/options.h>
 #include <mm/os.h>

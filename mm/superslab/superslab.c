@@ -351,14 +351,15 @@ struct span *slabpool_acquire_span(unsigned int cls, struct heap *owner)
 		if (!ss) {
 			ss = ss_map_new();
 			fresh = 1;
-			atomic_store_relaxed(&count_ss_fresh, count_ss_fresh + 1);
-		} else {
-			atomic_store_relaxed(&count_lru_hits, count_lru_hits + 1);
 		}
 		if (!ss) {
 			hak_unlock(&slabpool_lock);
 			return NULL;
 		}
+		if (fresh)
+			atomic_store_relaxed(&count_ss_fresh, count_ss_fresh + 1);
+		else
+			atomic_store_relaxed(&count_lru_hits, count_lru_hits + 1);
 		if (!fresh) {
 			int committed = !ss->decommitted;
 

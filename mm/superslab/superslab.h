@@ -448,24 +448,25 @@ void decay_fork_child(void);
 /*
  * The purge thread (purge.c, CONFIG_PURGE_THREAD).  purge_notify: memory
  * became purgeable (a slow path; any lock may be held): wakes the thread,
- * or marks it wanted.  purge_start_if_wanted: starts a wanted thread; call
- * only where a thread may start (no lock held, the caller's heap
- * consistent: pthread_create allocates).
+ * or marks it wanted.  purge_wanted: whether it is wanted and not started;
+ * purge_start starts it then.  Only the heap engine starts it
+ * (heap_purge_start_if_wanted, mm/heap/heap.h): where a thread may start,
+ * no lock held and the caller's heap consistent (pthread_create allocates).
  */
 #if IS_ENABLED(CONFIG_PURGE_THREAD)
 extern hak_hidden uint32_t purge_state;
 #define PURGE_STATE_WANTED 1
+static always_inline int purge_wanted(void)
+{
+	return atomic_load_relaxed(&purge_state) == PURGE_STATE_WANTED;
+}
 void purge_notify(void);
 void purge_start(void);
 void purge_fork_child(void);
-static always_inline void purge_start_if_wanted(void)
-{
-	if (unlikely(atomic_load_relaxed(&purge_state) == PURGE_STATE_WANTED))
-		purge_start();
-}
 #else
+static inline int purge_wanted(void) { return 0; }
 static inline void purge_notify(void) { }
-static inline void purge_start_if_wanted(void) { }
+static inline void purge_start(void) { }
 static inline void purge_fork_child(void) { }
 #endif
 
