@@ -6,9 +6,11 @@
 #
 # `make help` lists the targets.
 
-VERSION    := 0
-PATCHLEVEL := 1
-SUBLEVEL   := 0
+# The version has one home, include/hakmem.h.
+hakmem-version = $(shell sed -n 's/^\#define HAKMEM_VERSION_$(1) //p' $(dir $(lastword $(MAKEFILE_LIST)))include/hakmem.h)
+VERSION    := $(call hakmem-version,MAJOR)
+PATCHLEVEL := $(call hakmem-version,MINOR)
+SUBLEVEL   := $(call hakmem-version,PATCH)
 LIBVERSION := $(VERSION).$(PATCHLEVEL).$(SUBLEVEL)
 SONAME     := libhakmem.so.$(VERSION)
 
@@ -184,6 +186,11 @@ endif
 $(AUTOCONF_MK): $(KCONFIG_CONFIG) $(or $(kconfig-files),FORCE)
 	$(call cmd,syncconfig)
 $(AUTOCONF): $(AUTOCONF_MK)
+# The build's config as a string (hak_config()), written with autoconf.h;
+# a build tree from before it had one syncs again.
+CONFIG_STRING_H := $(objtree)/include/generated/config_string.h
+$(CONFIG_STRING_H): $(AUTOCONF_MK)
+	$(if $(wildcard $@),,$(call cmd,syncconfig))
 
 # The size-class table follows the slab geometry of the config: its
 # command line holds both shifts, so a change of either regenerates it.
@@ -276,7 +283,7 @@ quiet_cmd_cc_o_c = CC      $(patsubst $(objtree)/%,%,$@)
       cmd_cc_o_c = $(CC) $(CPPFLAGS) $(LIB_CFLAGS) -MMD -MP -MF $(@:.o=.d) -c -o $@ $<; \
 	$(call fixdep,$(@:.o=.d))
 
-$(objtree)/%.o: $(srctree)/%.c FORCE | $(AUTOCONF) $(CLASSES_H)
+$(objtree)/%.o: $(srctree)/%.c FORCE | $(AUTOCONF) $(CONFIG_STRING_H) $(CLASSES_H)
 	@mkdir -p $(dir $@)
 	$(call if_changed,cc_o_c)
 

@@ -20,6 +20,14 @@ extern "C" {
 
 #define HAKMEM_API __attribute__((visibility("default")))
 
+/* The version of these headers; hak_version() gives the library's. */
+#define HAKMEM_VERSION_MAJOR 0
+#define HAKMEM_VERSION_MINOR 1
+#define HAKMEM_VERSION_PATCH 0
+#define HAKMEM_VERSION "0.1.0"
+#define HAKMEM_VERSION_NUMBER \
+	(HAKMEM_VERSION_MAJOR * 10000 + HAKMEM_VERSION_MINOR * 100 + HAKMEM_VERSION_PATCH)
+
 HAKMEM_API void *hak_malloc(size_t size);
 HAKMEM_API void hak_free(void *ptr);
 HAKMEM_API void *hak_calloc(size_t nmemb, size_t size);
@@ -61,6 +69,35 @@ struct hak_stats {
 	unsigned long long remote_sends;  /* atomic pushes of remote frees (one block or a batch) */
 };
 HAKMEM_API int hak_stats_get(struct hak_stats *out);
+
+/* The library's version ("0.1.0") and build configuration: the
+ * architecture and the options that differ from their defaults. */
+HAKMEM_API const char *hak_version(void);
+HAKMEM_API const char *hak_config(void);
+
+/*
+ * Statistics and settings by name, in the spirit of jemalloc's mallctl
+ * (docs/api.md lists the names).  Reads the value into *oldp when oldp is
+ * not NULL (*oldlenp must be its size: 8 for numbers, which are uint64_t,
+ * sizeof(const char *) for strings), then writes newp (newlen bytes) for
+ * the few writable names.  An action name ("stats.peak.reset") takes all
+ * NULL.  Returns 0, or ENOENT (no such name), EINVAL (a wrong length or
+ * value), EPERM (the name is read-only).
+ */
+HAKMEM_API int hak_ctl(const char *name, void *oldp, size_t *oldlenp,
+		       const void *newp, size_t newlen);
+/*
+ * Every name hak_ctl knows, one per line, into buf (size bytes, always
+ * NUL-terminated when size > 0).  Returns the length of the whole list
+ * (like snprintf): call with NULL, 0 to size the buffer.
+ */
+HAKMEM_API size_t hak_ctl_list(char *buf, size_t size);
+/*
+ * Prints every statistic to f: opts NULL, "" or "text" for lines of
+ * "hakmem: ..." text, "json" for one JSON object.  Returns 0, or -1 with
+ * errno EINVAL for other opts (EIO when f fails).
+ */
+HAKMEM_API int hak_stats_print(FILE *f, const char *opts);
 
 #ifdef __cplusplus
 }

@@ -50,7 +50,7 @@ static noinline void *large_alloc_entry(size_t n, size_t align)
 	}
 	p = large_alloc(n, align);
 	if (IS_ENABLED(CONFIG_STATS) && p)
-		stat_global_add(STAT_ALLOCS, 1);
+		stat_global_add(STAT_BIG_ALLOCS, 1);
 	return p;
 }
 
@@ -153,7 +153,7 @@ static noinline void free_slow(void *p)
 	kind = registry_kind(a);
 	if (kind != REG_SUPERSLAB && registry_kind(a - 1) == REG_LARGE_HEAD) {
 		if (IS_ENABLED(CONFIG_STATS))
-			stat_global_add(STAT_FREES, 1);
+			stat_global_add(STAT_BIG_FREES, 1);
 		large_free(p);
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
@@ -439,12 +439,6 @@ static void fork_child(void)
 	heaps_fork_child();
 }
 
-static void stats_at_exit(void)
-{
-	if (hak_option(OPT_STATS))
-		stats_print();
-}
-
 /*
  * Registered from a constructor, not lazily: prepare handlers run in
  * reverse order of registration, so a late registration would let another
@@ -455,7 +449,9 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 	if (hak_init())
 		return;
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
-	if (IS_ENABLED(CONFIG_STATS))
+	if (hak_option(OPT_VERBOSE))
+		report_identity();
+	if (hak_option(OPT_STATS))
 		atexit(stats_at_exit);
 	if (IS_ENABLED(CONFIG_ADAPTIVE))
 		decay_add_hook(ace_update);

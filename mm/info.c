@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The information and tuning entry points: malloc_trim, mallinfo2,
- * mallinfo, malloc_stats, malloc_info, mallopt and hak_stats_get (with
+ * mallinfo, malloc_stats, malloc_info, mallopt, hak_stats_get,
+ * hak_stats_print, hak_version and hak_config (with
  * CONFIG_OVERRIDE, the standard names are aliases of the hak_* ones, as in
  * mm/api.c).
  */
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <generated/config_string.h>
 #include <hakmem.h>
 #include <lib/fmt.h>
 #include <mm/heap/heap.h>
@@ -75,6 +77,18 @@ HAKMEM_API struct mallinfo hak_mallinfo(void)
 	return mi;
 }
 
+static int sink_stderr(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	os_write_stderr(s, n);
+	return 0;
+}
+
+static int sink_file(void *ctx, const char *s, size_t n)
+{
+	return fwrite(s, 1, n, ctx) == n ? 0 : -1;
+}
+
 HAKMEM_API void hak_malloc_stats(void)
 {
 	size_t arena, in_use, big, nbig;
@@ -90,24 +104,113 @@ HAKMEM_API void hak_malloc_stats(void)
 	fmt_u64(&b, nbig);
 	fmt_char(&b, '\n');
 	os_write_stderr(buf, b.len);
-	stats_print();
+	stats_report(sink_stderr, NULL, REPORT_TEXT);
+}
+
+HAKMEM_API int hak_stats_print(FILE *f, const char *opts)
+{
+	enum report_format format;
+
+	if (!opts || !*opts || !strcmp(opts, "text")) {
+		format = REPORT_TEXT;
+	} else if (!strcmp(opts, "json")) {
+		format = REPORT_JSON;
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!f) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (hak_init()) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (stats_report(sink_file, f, format) || fflush(f)) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+/* One <size> element per class in use: its free blocks (glibc counts the
+ * free chunks of each bin), and the totals. */
+static void info_sizes(FILE *stream, const struct stats_snapshot *st, uint64_t *count,
+		       uint64_t *bytes)
+{
+	unsigned int i;
+	uint64_t from = 1;
+
+	*count = 0;
+	*bytes = 0;
+	fputs("<sizes>\n", stream);
+	for (i = 0; i < NUM_CLASSES; i++) {
+		const int64_t *c = st->cls[i];
+		uint64_t size = class_info[i].size;
+		int64_t held = c[CSTAT_BYTES] / (int64_t)size;
+		uint64_t free_blocks = held > c[CSTAT_LIVE] ? (uint64_t)(held - c[CSTAT_LIVE]) : 0;
+
+		if (c[CSTAT_SPANS]) {
+			fprintf(stream, "  <size from=\"%llu\" to=\"%llu\" total=\"%llu\" count=\"%llu\"/>\n",
+				(unsigned long long)from, (unsigned long long)size,
+				(unsigned long long)(free_blocks * size),
+				(unsigned long long)free_blocks);
+			*count += free_blocks;
+			*bytes += free_blocks * size;
+		}
+		from = size + 1;
+	}
+	fputs("</sizes>\n", stream);
 }
 
 HAKMEM_API int hak_malloc_info(int options, FILE *stream)
 {
-	size_t arena, in_use, big, nbig;
+	struct stats_snapshot st;
+	uint64_t count, bytes;
+	unsigned long long mapped, peak;
 
-	if (options != 0) {
+	if (options != 0 || !stream) {
 		errno = EINVAL;
 		return -1;
 	}
-	mallinfo_figures(&arena, &in_use, &big, &nbig);
-	fprintf(stream, "<malloc version=\"hakmem-1\">\n"
-		"<total type=\"slabs\" size=\"%zu\"/>\n"
-		"<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n"
-		"<system type=\"current\" size=\"%zu\"/>\n"
-		"</malloc>\n", in_use, nbig, big, arena);
-	return 0;
+	if (hak_init()) {
+		errno = ENOMEM;
+		return -1;
+	}
+	stats_collect(&st);
+	mapped = (unsigned long long)st.v[STAT_BYTES_MAPPED];
+	peak = (unsigned long long)st.peak[STAT_BYTES_MAPPED];
+	fputs("<malloc version=\"1\">\n<heap nr=\"0\">\n", stream);
+	info_sizes(stream, &st, &count, &bytes);
+	fprintf(stream, "<total type=\"fast\" count=\"0\" size=\"0\"/>\n"
+		"<total type=\"rest\" count=\"%llu\" size=\"%llu\"/>\n"
+		"<system type=\"current\" size=\"%llu\"/>\n"
+		"<system type=\"max\" size=\"%llu\"/>\n"
+		"<aspace type=\"total\" size=\"%llu\"/>\n"
+		"<aspace type=\"mprotect\" size=\"%llu\"/>\n</heap>\n",
+		(unsigned long long)count, (unsigned long long)bytes, mapped, peak, mapped, mapped);
+	fprintf(stream, "<total type=\"fast\" count=\"0\" size=\"0\"/>\n"
+		"<total type=\"rest\" count=\"%llu\" size=\"%llu\"/>\n"
+		"<total type=\"mmap\" count=\"%llu\" size=\"%llu\"/>\n"
+		"<system type=\"current\" size=\"%llu\"/>\n"
+		"<system type=\"max\" size=\"%llu\"/>\n"
+		"<aspace type=\"total\" size=\"%llu\"/>\n"
+		"<aspace type=\"mprotect\" size=\"%llu\"/>\n</malloc>\n",
+		(unsigned long long)count, (unsigned long long)bytes,
+		(unsigned long long)st.v[STAT_BIG_IN_USE], (unsigned long long)st.v[STAT_BIG_BYTES],
+		mapped, peak, mapped, mapped);
+	return ferror(stream) ? -1 : 0;
+}
+
+HAKMEM_API const char *hak_version(void)
+{
+	return HAKMEM_VERSION;
+}
+
+HAKMEM_API const char *hak_config(void)
+{
+	return HAKMEM_CONFIG_STRING;
 }
 
 HAKMEM_API int hak_mallopt(int param, int value)

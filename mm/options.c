@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,13 +70,33 @@ static const char *copy_str(const struct option_desc *o, const char *v)
 	return str_area - len - 1;
 }
 
+struct option_word {
+	enum option_id id;
+	const char *word;
+	uint64_t value;
+};
+
+static const struct option_word option_words[] = {
+#define OPT_WORD(id, word, value) { OPT_##id, word, value },
+	HAK_OPTION_WORDS(OPT_WORD)
+#undef OPT_WORD
+};
+
 /* Parses one value of option o; 0 when it is malformed. */
-static int parse(const struct option_desc *o, const char *v, union option_value *out)
+static int parse(enum option_id id, const char *v, union option_value *out)
 {
+	const struct option_desc *o = &options[id];
 	uint64_t n;
+	size_t i;
 
 	if (o->type == OPT_TYPE_STR)
 		return (out->str = copy_str(o, v)) != NULL;
+	for (i = 0; i < sizeof(option_words) / sizeof(option_words[0]); i++) {
+		if (option_words[i].id == id && !strcmp(option_words[i].word, v)) {
+			out->num = option_words[i].value;
+			return 1;
+		}
+	}
 	if (fmt_parse_u64(v, &n) || n < o->min || n > o->max)
 		return 0;
 	out->num = n;
@@ -103,7 +124,7 @@ void options_init(void)
 			if ((size_t)(eq - entry) != len || strncmp(entry, options[i].env, len))
 				continue;
 			known = 1;
-			if (!parse(&options[i], eq + 1, &v))
+			if (!parse((enum option_id)i, eq + 1, &v))
 				report("malformed value, using the default", entry);
 			else
 				option_values[i] = v;
@@ -111,4 +132,22 @@ void options_init(void)
 		if (!known)
 			report("unknown option ignored", entry);
 	}
+}
+
+const char *option_env(enum option_id id)
+{
+	return options[id].env;
+}
+
+enum option_type option_type(enum option_id id)
+{
+	return options[id].type;
+}
+
+int option_set_num(enum option_id id, uint64_t v)
+{
+	if (options[id].type != OPT_TYPE_NUM || v < options[id].min || v > options[id].max)
+		return EINVAL;
+	atomic_store_relaxed(&option_values[id].num, v);
+	return 0;
 }

@@ -38,7 +38,10 @@
  * ASCII), copied at init into memory from the OS layer.
  */
 #define HAK_OPTIONS(X)                                                          \
-	X(STATS, "HAKMEM_STATS", NUM, 0, 0, 1, "print statistics at exit")       \
+	X(STATS, "HAKMEM_STATS", NUM, 0, 0, 1,                                    \
+	  "print statistics at exit: 1 or text, json (0: no)")                   \
+	X(STATS_FILE, "HAKMEM_STATS_FILE", STR, "", 0, 255,                       \
+	  "write the exit statistics to this file (%p: the process id), not stderr") \
 	X(DECAY_MS, "HAKMEM_DECAY_MS", NUM, CONFIG_DECAY_MS, 0, 3600000,          \
 	  "age (ms) after which cached memory goes back to the kernel")          \
 	X(BIGCACHE_MB, "HAKMEM_BIGCACHE_MB", NUM, OPT_DEFAULT_BIGCACHE_MB, 0,     \
@@ -55,9 +58,21 @@
 	  "run the adaptive engine (CONFIG_ADAPTIVE): cache sizes from what they see") \
 	X(PURGE_THREAD, "HAKMEM_PURGE_THREAD", NUM, IS_ENABLED(CONFIG_PURGE_THREAD), 0, 1, \
 	  "run the purge thread when the build has it (0: slow paths only)")     \
-	X(VERBOSE, "HAKMEM_VERBOSE", NUM, 0, 0, 1, "report foreign frees on stderr") \
+	X(VERBOSE, "HAKMEM_VERBOSE", NUM, 0, 0, 1,                                \
+	  "print the version and build config at start-up, report foreign frees") \
 	X(TEST_STRING, "HAKMEM_TEST_STRING", STR, "", 0, 64,                      \
 	  "a string option for the tests; no effect")
+
+/*
+ * Words a NUM option takes besides its numbers: X(ID, word, value).  The
+ * value may lie past the option's max, which bounds the numbers only.
+ */
+#define HAK_OPTION_WORDS(X)                                                     \
+	X(STATS, "text", 1)                                                     \
+	X(STATS, "json", 2)
+
+/* HAKMEM_STATS's values. */
+enum { STATS_OFF, STATS_TEXT, STATS_JSON };
 
 enum option_type { OPT_TYPE_NUM, OPT_TYPE_STR };
 
@@ -87,5 +102,12 @@ static inline const char *hak_option_str(enum option_id id)
 
 /* Reads the environment (once, at init; nothing under AT_SECURE). */
 void options_init(void);
+
+/* The option's environment name ("HAKMEM_DECAY_MS") and type. */
+const char *option_env(enum option_id id);
+enum option_type option_type(enum option_id id);
+/* Sets a number option at run time (hak_ctl): 0, or EINVAL when v lies
+ * outside the option's bounds. */
+int option_set_num(enum option_id id, uint64_t v);
 
 #endif

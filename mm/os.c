@@ -191,6 +191,31 @@ void os_write_report(const char *msg, size_t len)
 	write_all(report_fd, msg, len);
 }
 
+int os_open_report(const char *path)
+{
+	int fd;
+
+	do
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+void os_write_fd(int fd, const char *msg, size_t len)
+{
+	write_all(fd, msg, len);
+}
+
+void os_close(int fd)
+{
+	close(fd);
+}
+
+uint64_t os_pid(void)
+{
+	return (uint64_t)getpid();
+}
+
 uint64_t os_now_ms(void)
 {
 	struct timespec ts;

@@ -46,6 +46,15 @@ void os_write_stderr(const char *msg, size_t len);
  */
 void os_keep_stderr(void);
 void os_write_report(const char *msg, size_t len);
+/*
+ * A file an option names, for writing: created with mode 0600 or
+ * truncated, never through a symbolic link (O_NOFOLLOW), closed on exec.
+ * The fd, or a negative errno value.
+ */
+int os_open_report(const char *path);
+void os_write_fd(int fd, const char *msg, size_t len);
+void os_close(int fd);
+uint64_t os_pid(void);
 uint64_t os_now_ms(void);
 void os_sleep_ms(uint64_t ms);
 /* Gives up the CPU (sched_yield). */

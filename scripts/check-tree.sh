@@ -39,7 +39,7 @@ layer_table='
 2  mm/superslab/*                                        # superslabs
 3  mm/heap/*                                             # heap engine
 4  mm/tiny/* mm/pool/* mm/large/*                        # tier fronts
-5  mm/api.c mm/info.c mm/report.c mm/report.h mm/lock_stats.c   # top,
+5  mm/api.c mm/info.c mm/ctl.c mm/report.c mm/report.h mm/lock_stats.c   # top,
 5  mm/ace.c mm/ace_bandit.c                              # adaptive engine
 '
 # Each pattern of this layer is a tier of its own: a tier includes its own

@@ -73,6 +73,7 @@ def cmd_syncconfig(header, configdir):
     """What a build reads of the config, for incremental builds:
 
     HEADER                 autoconf.h, the #defines of the config
+    config_string.h        beside it: the non-default options, as a string
     DIR/auto.conf          the config as make variables (set options only)
     DIR/foo/bar.h          touched when CONFIG_FOO_BAR changes value
                            (kconfiglib's Kconfig.sync_deps(); fixdep.py
@@ -87,6 +88,8 @@ def cmd_syncconfig(header, configdir):
     kconf.load_config(out_path())
     kconf.write_autoconf(header)
     kconf.sync_deps(configdir)
+    write_if_changed(os.path.join(os.path.dirname(header), "config_string.h"),
+                     config_string_header(kconf))
     text = "# Written by scripts/kconfig.py syncconfig\nkconfig-files := \\\n"
     srctree = os.environ.get("srctree", ".")
     text += "".join("\t$(srctree)/%s \\\n"
@@ -94,6 +97,29 @@ def cmd_syncconfig(header, configdir):
                     for f in kconf.kconfig_filenames)
     text += "\n"
     write_if_changed(os.path.join(configdir, "auto.conf.cmd"), text)
+
+
+def config_string_header(kconf):
+    """config_string.h: the build's architecture and its non-default
+    options (what savedefconfig writes), one C string for hak_config()."""
+    fd, tmp = tempfile.mkstemp()
+    os.close(fd)
+    try:
+        kconf.write_min_config(tmp, header="")
+        with open(tmp) as f:
+            lines = []
+            for l in f:
+                l = l.strip()
+                if l.startswith("# CONFIG_") and l.endswith(" is not set"):
+                    lines.append(l[2:-len(" is not set")] + "=n")
+                elif l and not l.startswith("#"):
+                    lines.append(l)
+    finally:
+        os.unlink(tmp)
+    text = " ".join(["ARCH=" + os.environ.get("SRCARCH", "x86_64")] + lines)
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return ("/* Written by scripts/kconfig.py syncconfig */\n"
+            "#define HAKMEM_CONFIG_STRING \"%s\"\n" % text)
 
 
 def write_if_changed(path, text):

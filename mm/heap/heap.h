@@ -140,6 +140,7 @@ struct heap {
 	struct span *tiny_direct[TINY_INDEX_ENTRIES];
 	struct span *current[NUM_CLASSES];
 	uint64_t stats[STAT_EVENTS];  /* CONFIG_STATS: mm/stats.h's EVENT rows */
+	uint64_t class_remote[NUM_CLASSES]; /* CONFIG_STATS: remote frees by class */
 	struct dlist partial[NUM_CLASSES];
 	struct dlist full;
 	struct span *notified;        /* notify_lock; relaxed peek by the owner */
@@ -247,7 +248,9 @@ static always_inline void heap_account_alloc(struct heap *h, struct span *s, voi
 	BLOCK_KEY(b) = 0;
 	double_free_mark_alloc(s, b);
 	fill_check_alloc(s, b);
-	heap_stat_inc(h, STAT_ALLOCS);
+	(void)h;
+	if (IS_ENABLED(CONFIG_STATS))
+		s->allocs++;
 }
 
 /* ---- Fast paths. */
@@ -322,7 +325,8 @@ static always_inline void heap_push_local(struct heap *h, struct span *s, void *
 	BLOCK_KEY(p) = key;
 	*(void **)p = link_encode(s, p, s->free);
 	s->free = p;
-	heap_stat_inc(h, STAT_FREES);
+	if (IS_ENABLED(CONFIG_STATS))
+		s->frees++;
 	if (unlikely(--s->used == 0))
 		heap_free_local_slow(h, s);
 }
@@ -396,24 +400,23 @@ void heaps_ace_counts(struct ace_counts *c);
 static inline void heaps_ace_counts(struct ace_counts *c) { (void)c; }
 #endif
 
-/* ---- Statistics (stats.c, CONFIG_STATS; lock_stats.c, CONFIG_LOCK_STATS). */
+/* ---- Statistics (stats.c; lock_stats.c, CONFIG_LOCK_STATS). */
 /* Calls fn for each lock the heap engine owns (the abandoned ones summed). */
-void heaps_for_each_lock(void (*fn)(const struct hak_lock *));
-#if IS_ENABLED(CONFIG_STATS)
-/* Adds the live heaps' EVENT counters to out. */
-void heaps_add_live_stats(int64_t out[STAT_COUNT]);
-#else
-static inline void heaps_add_live_stats(int64_t out[STAT_COUNT]) { (void)out; }
-#endif
+void heaps_for_each_lock(void (*fn)(const struct hak_lock *l, void *arg), void *arg);
+/*
+ * A snapshot of every statistic (mm/stats.h): the global rows, the live
+ * heaps' counters and a walk of the spans in use.  Takes heaps_lock, then
+ * slabpool_lock (not nested): call it with no lock held.
+ */
+void stats_collect(struct stats_snapshot *st);
 
-/* Every statistics counter: the global ones and the live heaps' events. */
+/* The process-wide rows of a snapshot. */
 static inline void stats_snapshot(int64_t out[STAT_COUNT])
 {
-	unsigned int i;
+	struct stats_snapshot st;
 
-	for (i = 0; i < STAT_COUNT; i++)
-		out[i] = atomic_load_relaxed(&stat_global[i]);
-	heaps_add_live_stats(out);
+	stats_collect(&st);
+	memcpy(out, st.v, sizeof(st.v));
 }
 
 #endif

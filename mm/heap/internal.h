@@ -157,6 +157,8 @@ void remote_batch_drain(struct heap *me);
 /* Frees suspect p, known to be in no batch: no deferral on the way. */
 void remote_batch_free_checked(void *p);
 void remote_batch_fork_prepare(void);
+/* The lock of the deferred suspects (lock statistics). */
+extern hak_hidden struct hak_lock deferred_lock;
 void remote_batch_fork_parent(void);
 /* Fork child: sends the batch of h, a heap whose thread did not survive. */
 void remote_batch_fork_child(struct heap *h);

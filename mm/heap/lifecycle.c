@@ -99,7 +99,7 @@ int hak_init_slow(void)
 			free_key = os_random() | 1;
 			options_init();
 			policy_init();
-			if (IS_ENABLED(CONFIG_STATS) && hak_option(OPT_STATS))
+			if (hak_option(OPT_STATS))
 				os_keep_stderr();
 			err = registry_init();
 		}

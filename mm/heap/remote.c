@@ -171,8 +171,12 @@ void span_push_remote(struct span *s, void *head, void *tail, uint32_t n)
 static always_inline void heap_account_remote_free(struct heap *me, struct span *s, void *p)
 {
 	double_free_mark_remote(s, p);
-	heap_stat_any(me, STAT_REMOTE_FREES);
-	heap_stat_any(me, STAT_FREES);
+	if (!IS_ENABLED(CONFIG_STATS))
+		return;
+	if (me->kind == HEAP_LIVE)
+		me->class_remote[s->cls]++;
+	else
+		stat_class_fold(s->cls, 0, 0, 1);
 }
 
 void heap_push_remote(struct heap *me, struct span *s, void *p)

@@ -47,7 +47,7 @@ struct deferred {
 
 /* Lock order: a leaf, taken with no other lock held (heaps_lock is taken
  * after it is released), except by the fork handler, last. */
-static struct hak_lock deferred_lock = HAK_LOCK_INIT("suspect-deferred");
+struct hak_lock deferred_lock = HAK_LOCK_INIT("suspect-deferred");
 static struct deferred *deferred_buf;   /* deferred_lock; OS memory */
 static uint32_t deferred_cap;           /* deferred_lock */
 static uint32_t deferred_n;             /* deferred_lock; relaxed peek */

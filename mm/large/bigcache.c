@@ -28,6 +28,7 @@ static void cache_take(struct large_header *h)
 	dlist_del(&h->link);
 	atomic_store_relaxed(&cached_bytes, cached_bytes - h->map_size);
 	stat_global_add(STAT_BIG_CACHED, -1);
+	stat_global_add(STAT_BIG_CACHED_BYTES, -(int64_t)h->map_size);
 }
 
 /* Unlinks and unmaps a cached mapping (big_lock held). */
@@ -109,9 +110,15 @@ int bigcache_put(struct large_header *h)
 	dlist_add(&big_cache, &h->link);
 	atomic_store_relaxed(&cached_bytes, cached_bytes + h->map_size);
 	stat_global_add(STAT_BIG_CACHED, 1);
+	stat_global_add(STAT_BIG_CACHED_BYTES, (int64_t)h->map_size);
 	hak_unlock(&big_lock);
 	purge_notify();
 	return 1;
+}
+
+void bigcache_for_each_lock(void (*fn)(const struct hak_lock *l, void *arg), void *arg)
+{
+	fn(&big_lock, arg);
 }
 
 void bigcache_fork_prepare(void)

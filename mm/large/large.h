@@ -45,14 +45,19 @@ void *large_resize(void *p, size_t size);
 int large_is_fresh(void *p);
 
 struct ace_counts;
+struct hak_lock;
 #if IS_ENABLED(CONFIG_BIGCACHE)
 void bigcache_fork_prepare(void);
 void bigcache_fork_parent(void);
+/* Calls fn for BigCache's lock (lock statistics). */
+void bigcache_for_each_lock(void (*fn)(const struct hak_lock *l, void *arg), void *arg);
 /* Fills BigCache's ace_counts (mm/policy.h). */
 void bigcache_ace_counts(struct ace_counts *c);
 #else
 static inline void bigcache_fork_prepare(void) { }
 static inline void bigcache_fork_parent(void) { }
+static inline void bigcache_for_each_lock(void (*fn)(const struct hak_lock *l, void *arg),
+					  void *arg) { (void)fn; (void)arg; }
 static inline void bigcache_ace_counts(struct ace_counts *c) { (void)c; }
 #endif
 

@@ -182,7 +182,11 @@ struct span {
 	uint64_t carved;       /* blocks carved so far (bump pointer); 0: none */
 	uintptr_t span_bytes;  /* capacity * block_size: links must point below */
 	struct dlist link;     /* partial/full/abandoned list (by its lock) */
-	struct span *notify_next; /* notified list (owner's notify_lock) */
+	/* CONFIG_STATS: the class's allocations and owner frees from this
+	 * span, counted where the fast paths touch the span anyway; folded
+	 * into stat_class[] when it goes back to the pool (mm/stats.h). */
+	uint64_t allocs;
+	uint64_t frees;
 	/* Line 2, written by remote freers. */
 	uintptr_t remote cacheline_aligned; /* atomic: remote list | flags */
 	uint32_t capacity;     /* blocks in this span */
@@ -192,9 +196,11 @@ struct span {
 	uint8_t purge;         /* enum span_purge: owner and purge pass, by CAS */
 	/* NOTIFIED: the remote count the last purge pass saw (notify_lock). */
 	uint32_t purge_seen;
+	struct span *notify_next; /* notified list (owner's notify_lock) */
 } __attribute__((aligned(256)));
 
 _Static_assert(sizeof(struct span) == 256, "span descriptors index by shift");
+_Static_assert(__builtin_offsetof(struct span, frees) < 128, "the counters share the owner's line");
 
 struct superslab {
 	struct span spans[SLABS_PER_SS];
@@ -365,6 +371,14 @@ void slabpool_cache_span(struct span *s);
  * slabpool_lock; fn must take no lock.  For the fork child's scan.
  */
 void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg);
+/* What the statistics read of the pool: the same walk, and the bytes
+ * likely committed (metadata, dirty free slabs, the carved part of each
+ * span, committed LRU superslabs) and the bytes in the LRU. */
+struct slabpool_usage {
+	uint64_t resident;
+	uint64_t lru_bytes;
+};
+void slabpool_usage(struct slabpool_usage *u, void (*fn)(struct span *s, void *arg), void *arg);
 /* Fills the slab pool's, the LRU's and the span caches' ace_counts. */
 void slabpool_ace_counts(struct ace_counts *c);
 /* Releases cached memory older than the decay time (all with force) and
