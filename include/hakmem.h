@@ -99,6 +99,39 @@ HAKMEM_API size_t hak_ctl_list(char *buf, size_t size);
  */
 HAKMEM_API int hak_stats_print(FILE *f, const char *opts);
 
+/*
+ * Writes the calling thread's trace ring (CONFIG_DEBUG_TRACE) to fd: its
+ * last calls, oldest first, one "hakmem: trace <seq> malloc|free <pointer>
+ * <size> <cycles>" line each.  Returns 0, EBADF for a negative fd, or
+ * ENOTSUP when the build has no trace ring.
+ */
+HAKMEM_API int hak_trace_dump(int fd);
+
+/*
+ * Checks the heap now: every span's descriptor (class, geometry, slab
+ * heads) and, for the calling thread's spans, every block: the free and
+ * remote lists hold carved block starts, none twice, and the accounting
+ * equation holds (used == carved - free).  Other threads' spans change
+ * under it, so their lists are not walked.  Each problem is reported on
+ * stderr ("hakmem: heap check: ..."); returns their number (0: clean).
+ */
+HAKMEM_API int hak_heap_check(void);
+
+/*
+ * Calls fn(block, usable size, arg) for each live block of the calling
+ * thread's heap (blocks of 1 MiB and less; big blocks belong to no
+ * thread), until fn returns non-zero, which hak_heap_visit returns (0
+ * after the last block).  fn must not call malloc, free or any hakmem
+ * function: the walk holds the heap's locks.  A block another thread
+ * freed may still be visited until that thread sends its remote batch.
+ *
+ * hak_heap_visit_all visits every heap's blocks.  There is no safe point
+ * at which to stop other threads: call it only where no other thread
+ * allocates or frees (a fork child, or a program that promises it).
+ */
+HAKMEM_API int hak_heap_visit(int (*fn)(void *block, size_t size, void *arg), void *arg);
+HAKMEM_API int hak_heap_visit_all(int (*fn)(void *block, size_t size, void *arg), void *arg);
+
 #ifdef __cplusplus
 }
 #endif

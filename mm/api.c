@@ -451,8 +451,12 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (hak_option(OPT_VERBOSE))
 		report_identity();
+	if (!IS_ENABLED(CONFIG_DEBUG_INTEGRITY) && hak_option(OPT_INTEGRITY))
+		hak_warn("HAKMEM_INTEGRITY ignored: built without CONFIG_DEBUG_INTEGRITY", NULL);
 	if (hak_option(OPT_STATS))
 		atexit(stats_at_exit);
+	if (IS_ENABLED(CONFIG_DEBUG_TRACE) && hak_option_str(OPT_TRACE_DUMP)[0])
+		atexit(trace_at_exit);
 	if (IS_ENABLED(CONFIG_ADAPTIVE))
 		decay_add_hook(ace_update);
 }

@@ -27,9 +27,15 @@ static void print_line(const char *what, const void *ptr)
 	os_write_stderr(buf, b.len);
 }
 
+void (*hak_fatal_hook)(void);
+
 void hak_fatal(const char *what, const void *ptr)
 {
+	void (*hook)(void) = atomic_exchange_acquire(&hak_fatal_hook, NULL);
+
 	print_line(what, ptr);
+	if (hook)
+		hook();
 	abort();
 }
 

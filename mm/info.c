@@ -203,6 +203,39 @@ HAKMEM_API int hak_malloc_info(int options, FILE *stream)
 	return ferror(stream) ? -1 : 0;
 }
 
+HAKMEM_API int hak_trace_dump(int fd)
+{
+	if (fd < 0)
+		return EBADF;
+#if IS_ENABLED(CONFIG_DEBUG_TRACE)
+	heap_trace_dump(fd);
+	return 0;
+#else
+	return ENOTSUP;
+#endif
+}
+
+HAKMEM_API int hak_heap_check(void)
+{
+	if (hak_init())
+		return 0;
+	return heap_check_all();
+}
+
+HAKMEM_API int hak_heap_visit(int (*fn)(void *block, size_t size, void *arg), void *arg)
+{
+	if (!fn || hak_init())
+		return 0;
+	return heap_visit(0, fn, arg);
+}
+
+HAKMEM_API int hak_heap_visit_all(int (*fn)(void *block, size_t size, void *arg), void *arg)
+{
+	if (!fn || hak_init())
+		return 0;
+	return heap_visit(1, fn, arg);
+}
+
 HAKMEM_API const char *hak_version(void)
 {
 	return HAKMEM_VERSION;

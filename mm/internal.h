@@ -47,8 +47,13 @@
 _Static_assert(SLAB_SIZE >= ARCH_MAX_PAGE_SIZE, "a slab must hold whole pages");
 _Static_assert(SLABS_PER_SS >= 16 && SLABS_PER_SS <= 64, "free mask is one word");
 
-/* Aborts with one line on stderr: "hakmem: <what> <ptr>". */
+/*
+ * Aborts with one line on stderr: "hakmem: <what> <ptr>", after what the
+ * debug boxes have to say (hak_fatal_hook: the trace ring's dump).
+ */
 cold __attribute__((noreturn)) void hak_fatal(const char *what, const void *ptr);
+/* Called once by hak_fatal before it aborts (set at init by a debug box). */
+extern hak_hidden void (*hak_fatal_hook)(void);
 /* Prints "hakmem: <what> <ptr>" and goes on. */
 cold void hak_warn(const char *what, const void *ptr);
 /*

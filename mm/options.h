@@ -58,6 +58,10 @@
 	  "run the adaptive engine (CONFIG_ADAPTIVE): cache sizes from what they see") \
 	X(PURGE_THREAD, "HAKMEM_PURGE_THREAD", NUM, IS_ENABLED(CONFIG_PURGE_THREAD), 0, 1, \
 	  "run the purge thread when the build has it (0: slow paths only)")     \
+	X(INTEGRITY, "HAKMEM_INTEGRITY", NUM, IS_ENABLED(CONFIG_DEBUG_INTEGRITY), 0, 3, \
+	  "CONFIG_DEBUG_INTEGRITY: 0 none, 1 spans that change hands, 2 every slow path, 3 every call") \
+	X(TRACE_DUMP, "HAKMEM_TRACE_DUMP", STR, "", 0, 255,                       \
+	  "CONFIG_DEBUG_TRACE: write the exiting thread's trace ring to this file (%p)") \
 	X(VERBOSE, "HAKMEM_VERBOSE", NUM, 0, 0, 1,                                \
 	  "print the version and build config at start-up, report foreign frees") \
 	X(TEST_STRING, "HAKMEM_TEST_STRING", STR, "", 0, 64,                      \

@@ -333,6 +333,18 @@ void stats_at_exit(void)
 	os_close(fd);
 }
 
+void trace_at_exit(void)
+{
+#if IS_ENABLED(CONFIG_DEBUG_TRACE)
+	int fd = report_open_option("HAKMEM_TRACE_DUMP", hak_option_str(OPT_TRACE_DUMP));
+
+	if (fd < 0)
+		return;
+	heap_trace_dump(fd);
+	os_close(fd);
+#endif
+}
+
 void report_identity(void)
 {
 	static const char line[] = "hakmem: version " HAKMEM_VERSION "\nhakmem: config "

@@ -34,6 +34,10 @@ void stats_at_exit(void);
  */
 int report_open_option(const char *option, const char *path);
 
+/* HAKMEM_TRACE_DUMP: the exiting thread's trace ring to the file it names
+ * (CONFIG_DEBUG_TRACE); registered with atexit. */
+void trace_at_exit(void);
+
 /* The identity lines (HAKMEM_VERBOSE=1 at start-up). */
 void report_identity(void);
 

@@ -10,6 +10,8 @@
 #   - a symbolic link at the path is not followed, and is reported;
 #   - a forked child writes its own file, beside its parent's;
 #   - HAKMEM_VERBOSE=1 prints the version and the config at start-up;
+#   - HAKMEM_TRACE_DUMP=DIR/trace.%p writes the trace ring at exit
+#     (CONFIG_DEBUG_TRACE builds);
 #   - a malformed HAKMEM_STATS is reported and ignored.
 # Ends with "stats-check: N passed, N failed".
 set -u
@@ -113,6 +115,19 @@ for lib in "$@"; do
 		ok "$name: HAKMEM_VERBOSE=1 prints the version and the config"
 	else
 		bad "$name: HAKMEM_VERBOSE=1" "$out"
+	fi
+
+	# The trace ring at exit (CONFIG_DEBUG_TRACE builds).
+	if env LD_PRELOAD="$lib" HAKMEM_VERBOSE=1 true 2>&1 | grep -q 'CONFIG_DEBUG_TRACE=y'; then
+		env LD_PRELOAD="$lib" HAKMEM_TRACE_DUMP="$d/trace.%p" ls / >/dev/null 2>&1
+		files=("$d"/trace.*)
+		if [ ${#files[@]} -eq 1 ] && [ "$(stat -c %a "${files[0]}")" = 600 ] &&
+		   grep -q '^hakmem: trace: thread heap ' "${files[0]}" &&
+		   grep -qE '^hakmem: trace [0-9]+ (malloc|free) 0x[0-9a-f]+ ' "${files[0]}"; then
+			ok "$name: HAKMEM_TRACE_DUMP writes the exiting thread's ring"
+		else
+			bad "$name: HAKMEM_TRACE_DUMP" "$(ls "$d"; head -3 "${files[0]}" 2>&1)"
+		fi
 	fi
 
 	# A malformed value.

@@ -144,14 +144,14 @@ START_TEST(test_setgid_ignores_options)
 	make_copy(0755);
 	st = run_copy("plain", err, sizeof(err));
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "plain copy: status %#x, stderr: %s", st, err);
+		      "plain copy: status %#x, stderr: %.600s", st, err);
 
 	make_copy(02755);
 	st = run_copy("secure", err, sizeof(err));
 	unlink(copy);
 	rmdir(dir);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		      "setgid copy: status %#x, stderr: %s", st, err);
+		      "setgid copy: status %#x, stderr: %.600s", st, err);
 	ck_assert_msg(strstr(err, "hakmem:") == NULL, "setgid copy reported: %s", err);
 }
 END_TEST

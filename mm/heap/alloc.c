@@ -287,6 +287,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 		heap_periodic(h);
 	if (unlikely(atomic_load_relaxed(&h->suspects)))
 		heap_drain_suspects(h);
+	heap_integrity_walk(h);
 
 	s = h->current[cls];
 	for (;;) {
@@ -398,6 +399,7 @@ void heap_noncurrent_emptied(struct heap *h, struct span *s)
  */
 void heap_free_local_slow(struct heap *h, struct span *s)
 {
+	heap_integrity_walk(h);
 	if (s == h->current[s->cls]) {
 		span_check(s);
 		if (unlikely(span_carved_past_first(s)))

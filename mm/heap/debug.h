@@ -2,26 +2,50 @@
 /*
  * The heap engine's debug boxes: inline parts, and stubs when a box is off.
  * Out of line: span_check.c (DEBUG_ASSERT), integrity.c (DEBUG_INTEGRITY),
- * fill.c (DEBUG_FILL), double_free.c (DOUBLE_FREE_CHECK).  Included by
+ * fill.c (DEBUG_FILL), double_free.c (DOUBLE_FREE_CHECK), trace.c
+ * (DEBUG_TRACE); verify.c, in every config, checks for them all.  Included by
  * mm/heap/heap.h, after struct heap.
  */
 #ifndef HAKMEM_MM_HEAP_DEBUG_H
 #define HAKMEM_MM_HEAP_DEBUG_H
 
-/* CONFIG_DEBUG_TRACE: records one call in the calling thread's ring. */
+/*
+ * CONFIG_DEBUG_TRACE: records one call in the calling thread's ring, with
+ * the cycle counter (the one clock read allowed on a hot path, in this box
+ * only: docs/design.md).
+ */
 static always_inline void heap_trace(void *p, size_t size, uint64_t op)
 {
 #if IS_ENABLED(CONFIG_DEBUG_TRACE)
 	struct heap *h = tls_heap;
 
 	if (h->kind == HEAP_LIVE) {
-		struct trace_event *e = &h->trace[h->trace_pos++ & (TRACE_ENTRIES - 1)];
+		struct trace_event *e = &h->trace[h->trace_pos & (TRACE_ENTRIES - 1)];
 
 		e->ptr = (uintptr_t)p;
 		e->size = size | op;
+		e->cycles = get_cycles();
+		/* Published last: a dump from a signal handler or the fatal
+		 * path reads whole events only. */
+		atomic_store_release(&h->trace_pos, h->trace_pos + 1);
 	}
+#else
+	(void)p;
+	(void)size;
+	(void)op;
 #endif
 }
+
+#if IS_ENABLED(CONFIG_DEBUG_TRACE)
+/*
+ * Writes the calling thread's ring to fd: the last events, oldest first,
+ * one "hakmem: trace ..." line each (trace.c).  Allocation-free, so the
+ * fatal path can call it.
+ */
+void heap_trace_dump(int fd);
+/* The fatal path's dump, to stderr (hak_fatal_hook). */
+void heap_trace_dump_fatal(void);
+#endif
 
 #if IS_ENABLED(CONFIG_DEBUG_ASSERT)
 /* Checks a span's invariants (used <= carved <= capacity, its class), and
@@ -31,10 +55,35 @@ void span_check(const struct span *s);
 static inline void span_check(const struct span *s) { (void)s; }
 #endif
 #if IS_ENABLED(CONFIG_DEBUG_INTEGRITY)
-/* Walks s's free list and checks used == carved - |free|. */
+/* The run-time level, 0 to 3 (HAKMEM_INTEGRITY; integrity.c). */
+extern hak_hidden uint32_t integrity_level;
+void integrity_init(void);
+/* Level 1: walks s's free list and checks used == carved - |free|. */
 void span_check_free_list(const struct span *s);
+/* Level 2, on slow paths: every span of h, free and remote lists. */
+void heap_integrity_walk_slow(struct heap *h);
+static always_inline void heap_integrity_walk(struct heap *h)
+{
+	if (unlikely(integrity_level >= 2))
+		heap_integrity_walk_slow(h);
+}
+/* Level 3: block b (handed out or being freed) is a carved block of s and
+ * on no list of its free list. */
+noinline void integrity_check_block(const struct span *s, const void *b);
+static always_inline void heap_integrity_block(const struct span *s, const void *b)
+{
+	if (unlikely(integrity_level >= 3))
+		integrity_check_block(s, b);
+}
 #else
+static inline void integrity_init(void) { }
 static inline void span_check_free_list(const struct span *s) { (void)s; }
+static always_inline void heap_integrity_walk(struct heap *h) { (void)h; }
+static always_inline void heap_integrity_block(const struct span *s, const void *b)
+{
+	(void)s;
+	(void)b;
+}
 #endif
 
 #define FILL_FREE  0xdf

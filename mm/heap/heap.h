@@ -101,6 +101,7 @@ enum heap_kind {
 struct trace_event {
 	uintptr_t ptr;
 	uint64_t size;     /* request size; TRACE_FREE set for a free */
+	uint64_t cycles;   /* the arch cycle counter (asm/cycles.h) */
 };
 
 /*
@@ -157,7 +158,7 @@ struct heap {
 	uint64_t rng;
 #if IS_ENABLED(CONFIG_DEBUG_TRACE)
 	uint64_t trace_pos;           /* events recorded so far */
-	struct trace_event trace[TRACE_ENTRIES];  /* a ring; read it in a debugger */
+	struct trace_event trace[TRACE_ENTRIES];  /* a ring (trace.c dumps it) */
 #endif
 	/*
 	 * Kept when a heap is reused by a new thread (everything above is
@@ -245,6 +246,7 @@ extern hak_hidden uint64_t free_key;
  */
 static always_inline void heap_account_alloc(struct heap *h, struct span *s, void *b)
 {
+	heap_integrity_block(s, b);
 	BLOCK_KEY(b) = 0;
 	double_free_mark_alloc(s, b);
 	fill_check_alloc(s, b);
@@ -320,6 +322,7 @@ noinline void heap_free_suspect(struct heap *h, struct span *s, void *p);
 /* Owner: pushes block p (no key in it) onto s's free list. */
 static always_inline void heap_push_local(struct heap *h, struct span *s, void *p, uint64_t key)
 {
+	heap_integrity_block(s, p);
 	double_free_mark_free(s, p);
 	fill_free(s, p);
 	BLOCK_KEY(p) = key;
@@ -399,6 +402,19 @@ void heaps_ace_counts(struct ace_counts *c);
 #else
 static inline void heaps_ace_counts(struct ace_counts *c) { (void)c; }
 #endif
+
+/* ---- Verification (verify.c, every config). */
+enum span_verify_depth {
+	VERIFY_DESCRIPTOR,   /* class, geometry, slab heads: any span */
+	VERIFY_FREE_LIST,    /* and the free list and accounting: its owner */
+	VERIFY_ALL_LISTS,    /* and the remote list: its owner, notify_lock held */
+};
+/* The problems found in s, each reported on stderr ("hakmem: heap check"). */
+unsigned int span_verify(const struct span *s, enum span_verify_depth depth);
+/* hak_heap_check(): every span's descriptor, the caller's spans in full. */
+int heap_check_all(void);
+/* hak_heap_visit(): the caller's live blocks, or (all) every heap's. */
+int heap_visit(int all, int (*fn)(void *block, size_t size, void *arg), void *arg);
 
 /* ---- Statistics (stats.c; lock_stats.c, CONFIG_LOCK_STATS). */
 /* Calls fn for each lock the heap engine owns (the abandoned ones summed). */

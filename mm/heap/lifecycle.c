@@ -105,7 +105,11 @@ int hak_init_slow(void)
 		}
 		if (!err) {
 			abandoned_init();
+			integrity_init();
 			decay_add_hook(heaps_reclaim);
+#if IS_ENABLED(CONFIG_DEBUG_TRACE)
+			hak_fatal_hook = heap_trace_dump_fatal;
+#endif
 			err = pthread_key_create(&heap_key, heap_thread_exit);
 		}
 		init_error = err ? ENOMEM : 0;
