@@ -12,6 +12,9 @@
  *  - Memory from os_map*() is zero-filled.  Memory after os_decommit() is
  *    *not* assumed to be zero by callers (calloc zeroes it again).
  *  - os_now_ms() is the only clock read; it is called on slow paths only.
+ *    (The arch cycle counter, asm/cycles.h, is no syscall: CONFIG_DEBUG_TRACE
+ *    reads it on the hot path, the one box allowed to, and
+ *    CONFIG_LOCK_STATS around a contended lock wait.)
  */
 #ifndef HAKMEM_MM_OS_H
 #define HAKMEM_MM_OS_H

@@ -19,7 +19,8 @@
 #  - box rule: a file (or directory) that a Makefile builds only with
 #    obj-$(CONFIG_X), X off in OBJTREE/.config, leaves none of its global
 #    functions in libhakmem.a;
-#  - docs/size-classes.md matches the generator.
+#  - docs/size-classes.md matches the generator;
+#  - docs/api.md names every statistic, option and hak_* function.
 # Ends with "lint: N passed, N failed".
 set -u
 
@@ -176,7 +177,18 @@ fi
 
 if [ ! -f "$so" ]; then
 	fail "library built" "$so is missing"
-	echo "lint: $passed passed, $failed failed"
+	# 9. docs/api.md names every statistic, class row, option and public
+#    function (from the tables and the header, not a copy).
+missing=
+for n in $(sed -n 's/^[[:space:]]*X([A-Z_]*, \([a-z_]*\), [A-Z]*, ".*/\1/p; s/^[[:space:]]*X([A-Z_]*, \([a-z_]*\), ".*/\1/p' mm/stats.h) \
+	 $(sed -n 's/^[[:space:]]*X([A-Z_]*, "\(HAKMEM_[A-Z_]*\)".*/\1/p' mm/options.h) \
+	 $(sed -n 's/^HAKMEM_API [^(]*[ *]\(hak_[a-z0-9_]*\)(.*/\1/p' include/hakmem.h); do
+	grep -q "\`[^\`]*\b$n\b[^\`]*\`" docs/api.md || missing="$missing $n"
+done
+if [ -z "$missing" ]; then pass "docs/api.md names every statistic, option and hak_* function"; else
+	fail "docs/api.md does not name:$missing"; fi
+
+echo "lint: $passed passed, $failed failed"
 	exit 1
 fi
 
@@ -319,6 +331,17 @@ gen=$(/usr/bin/python3 scripts/gen-classes.py 21 16 markdown)
 doc=$(sed -n '/^| class |/,/^$/p' docs/size-classes.md | sed '/^$/d')
 if [ "$gen" = "$doc" ]; then pass "docs/size-classes.md is current"; else
 	fail "docs/size-classes.md is stale (regenerate: scripts/gen-classes.py 21 16 markdown)"; fi
+
+# 9. docs/api.md names every statistic, class row, option and public
+#    function (from the tables and the header, not a copy).
+missing=
+for n in $(sed -n 's/^[[:space:]]*X([A-Z_]*, \([a-z_]*\), [A-Z]*, ".*/\1/p; s/^[[:space:]]*X([A-Z_]*, \([a-z_]*\), ".*/\1/p' mm/stats.h) \
+	 $(sed -n 's/^[[:space:]]*X([A-Z_]*, "\(HAKMEM_[A-Z_]*\)".*/\1/p' mm/options.h) \
+	 $(sed -n 's/^HAKMEM_API [^(]*[ *]\(hak_[a-z0-9_]*\)(.*/\1/p' include/hakmem.h); do
+	grep -q "\`[^\`]*\b$n\b[^\`]*\`" docs/api.md || missing="$missing $n"
+done
+if [ -z "$missing" ]; then pass "docs/api.md names every statistic, option and hak_* function"; else
+	fail "docs/api.md does not name:$missing"; fi
 
 echo "lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
