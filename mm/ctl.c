@@ -25,18 +25,6 @@
 #include <mm/report.h>
 #include <mm/stats.h>
 
-static const char *const stat_names[STAT_COUNT] = {
-#define STAT_NAME(id, name, kind, desc) [STAT_##id] = #name,
-	HAK_STATS(STAT_NAME)
-#undef STAT_NAME
-};
-
-static const char *const class_stat_names[CSTAT_COUNT] = {
-#define CSTAT_NAME(id, name, desc) [CSTAT_##id] = #name,
-	HAK_CLASS_STATS(CSTAT_NAME)
-#undef CSTAT_NAME
-};
-
 enum ctl_type { CTL_U64, CTL_STR, CTL_ACTION };
 
 struct ctl_entry {

@@ -110,6 +110,10 @@ static always_inline enum stat_kind stat_kind(enum stat_id id)
 	}
 }
 
+/* The rows' names, as hak_ctl and the reports spell them. */
+extern hak_hidden const char *const stat_names[STAT_COUNT];
+extern hak_hidden const char *const class_stat_names[CSTAT_COUNT];
+
 extern hak_hidden int64_t stat_global[STAT_COUNT];
 extern hak_hidden int64_t stat_peak[STAT_COUNT];
 

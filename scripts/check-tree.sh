@@ -177,18 +177,7 @@ fi
 
 if [ ! -f "$so" ]; then
 	fail "library built" "$so is missing"
-	# 9. docs/api.md names every statistic, class row, option and public
-#    function (from the tables and the header, not a copy).
-missing=
-for n in $(sed -n 's/^[[:space:]]*X([A-Z_]*, \([a-z_]*\), [A-Z]*, ".*/\1/p; s/^[[:space:]]*X([A-Z_]*, \([a-z_]*\), ".*/\1/p' mm/stats.h) \
-	 $(sed -n 's/^[[:space:]]*X([A-Z_]*, "\(HAKMEM_[A-Z_]*\)".*/\1/p' mm/options.h) \
-	 $(sed -n 's/^HAKMEM_API [^(]*[ *]\(hak_[a-z0-9_]*\)(.*/\1/p' include/hakmem.h); do
-	grep -q "\`[^\`]*\b$n\b[^\`]*\`" docs/api.md || missing="$missing $n"
-done
-if [ -z "$missing" ]; then pass "docs/api.md names every statistic, option and hak_* function"; else
-	fail "docs/api.md does not name:$missing"; fi
-
-echo "lint: $passed passed, $failed failed"
+	echo "lint: $passed passed, $failed failed"
 	exit 1
 fi
 
