@@ -58,7 +58,9 @@
  *                          every other in list order, and by the purge
  *                          pass, which takes one at a time
  *   3. heap->notify_lock   per heap: FULL->NOTIFIED->ACTIVE changes, the
- *                          notified list, heap teardown (remote.c)
+ *                          notified list, heap teardown (remote.c); two at
+ *                          once only the shared heap's first (the fork
+ *                          handler, hak_heap_check)
  *   4. abandoned_locks[i]  abandoned spans of the classes c with
  *                          c % ABANDONED_LOCKS == i (abandon.c); at most
  *                          one held at a time, except by the fork handler,

@@ -4,7 +4,8 @@
  * the integrity levels (integrity.c, CONFIG_DEBUG_INTEGRITY) and the heap
  * visitor.  A span is verified in full (its free list, its remote list,
  * the accounting equation) only by its owner, whose private state it
- * reads; anyone may check a descriptor (class, geometry, slab heads).
+ * reads, or, for the shared heap's spans, under shared_lock; anyone may
+ * check a descriptor (class, geometry, slab heads).
  */
 #include <lib/fmt.h>
 #include <mm/heap/internal.h>
@@ -117,7 +118,7 @@ static unsigned int verify_lists(const struct span *s, struct block_bits *bits, 
 			return bad + 1;
 		}
 		vg_mem_defined((void *)b, sizeof(void *));
-		b = *(uintptr_t *)b;
+		b = (uintptr_t)link_encode(s, (void *)b, *(void **)b);
 	}
 	if (nremote != remote_count(r) || nremote > s->used) {
 		report(s, "remote count disagrees with its list", nremote);
@@ -137,27 +138,38 @@ unsigned int span_verify(const struct span *s, enum span_verify_depth depth)
 
 struct check_walk {
 	struct heap *me;
-	unsigned int spans;
+	int shared;           /* shared_lock held: the shared heap's spans too */
 	unsigned int bad;
 };
 
 static void check_span(struct span *s, void *arg)
 {
 	struct check_walk *w = arg;
+	struct heap *owner = owner_heap(s);
+	int full = owner == w->me || (w->shared && owner == &shared_heap);
 
-	w->spans++;
-	w->bad += span_verify(s, owner_heap(s) == w->me ? VERIFY_ALL_LISTS : VERIFY_DESCRIPTOR);
+	w->bad += span_verify(s, full ? VERIFY_ALL_LISTS : VERIFY_DESCRIPTOR);
 }
 
 int heap_check_all(void)
 {
-	struct check_walk w = { tls_heap, 0, 0 };
-	struct hak_lock *l = &tls_heap->notify_lock;
+	struct check_walk w = { tls_heap, atomic_load_acquire(&shared_ready), 0 };
 
-	/* notify_lock before slabpool_lock, as everywhere. */
-	hak_lock(l);
+	/* shared_lock, then the notify locks, then slabpool_lock, as
+	 * everywhere. */
+	if (w.shared) {
+		hak_lock(&shared_lock);
+		hak_lock(&shared_heap.notify_lock);
+	}
+	if (w.me != &shared_heap)
+		hak_lock(&w.me->notify_lock);
 	slabpool_for_each_span(check_span, &w);
-	hak_unlock(l);
+	if (w.me != &shared_heap)
+		hak_unlock(&w.me->notify_lock);
+	if (w.shared) {
+		hak_unlock(&shared_heap.notify_lock);
+		hak_unlock(&shared_lock);
+	}
 	return (int)w.bad;
 }
 
