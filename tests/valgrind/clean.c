@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A clean program: every entry point, blocks of every tier, in-place and
- * moving reallocs, blocks freed by another thread and read after their
- * owner collected others, usable sizes.  Expect "ERROR SUMMARY: 0 errors"
+ * moving reallocs, blocks freed by another thread, blocks of a thread
+ * that exited (abandoned spans) freed by main, usable sizes.  Expect "ERROR SUMMARY: 0 errors"
  * and nothing lost.
  */
 #include <malloc.h>
@@ -22,6 +22,24 @@ static void *freer(void *arg)
 	for (i = 0; i < N; i += 2) {
 		free(blocks[i]);
 		blocks[i] = NULL;
+	}
+	return NULL;
+}
+
+/* Allocates blocks and exits: its spans are abandoned with live blocks,
+ * which main frees (adoptions, remote frees into abandoned spans). */
+static void *leaver(void *arg)
+{
+	void **out = arg;
+	int i;
+
+	for (i = 0; i < N; i++) {
+		out[i] = malloc((size_t)(i % 500) + 8);
+		memset(out[i], 5, (size_t)(i % 500) + 8);
+		if (i % 3 == 0) {
+			free(out[i]);
+			out[i] = NULL;
+		}
 	}
 	return NULL;
 }
@@ -79,6 +97,10 @@ int main(void)
 		free(m);
 		free(a);
 	}
+	for (i = 0; i < N; i++)
+		free(blocks[i]);
+	if (pthread_create(&t, NULL, leaver, blocks) || pthread_join(t, NULL))
+		return 2;
 	for (i = 0; i < N; i++)
 		free(blocks[i]);
 	return (int)(sum & 0);
