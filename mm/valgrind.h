@@ -39,6 +39,7 @@ void vg_detect(void);
 #define vg_block_resize(p, old, size)   VALGRIND_RESIZEINPLACE_BLOCK((p), (old), (size), 0)
 #define vg_mem_defined(p, size)         VALGRIND_MAKE_MEM_DEFINED((p), (size))
 #define vg_mem_noaccess(p, size)        VALGRIND_MAKE_MEM_NOACCESS((p), (size))
+#define vg_mem_undefined(p, size)       VALGRIND_MAKE_MEM_UNDEFINED((p), (size))
 /* Out of the leak scan (and no address errors reported in it). */
 #define vg_hide(p, size)                VALGRIND_DISABLE_ADDR_ERROR_REPORTING_IN_RANGE((p), (size))
 #define vg_unhide(p, size)              VALGRIND_ENABLE_ADDR_ERROR_REPORTING_IN_RANGE((p), (size))
@@ -54,6 +55,7 @@ static inline void vg_detect(void) { }
 #define vg_block_resize(p, old, size)   do { (void)(p); (void)(old); (void)(size); } while (0)
 #define vg_mem_defined(p, size)         do { (void)(p); (void)(size); } while (0)
 #define vg_mem_noaccess(p, size)        do { (void)(p); (void)(size); } while (0)
+#define vg_mem_undefined(p, size)       do { (void)(p); (void)(size); } while (0)
 #define vg_hide(p, size)                do { (void)(p); (void)(size); } while (0)
 #define vg_unhide(p, size)              do { (void)(p); (void)(size); } while (0)
 #define vg_quiet_begin()                do { } while (0)

@@ -132,6 +132,9 @@ static void span_carve(struct span *s)
 	base = s->start + (uintptr_t)s->carved * size;
 	/* Remote frees read the limit (span_is_block) while it grows. */
 	span_set_carved(s, s->carved + n);
+	/* Under memcheck the span's blocks of an earlier life are no-access. */
+	if (vg_on())
+		vg_mem_undefined((void *)base, (size_t)n * size);
 	if (IS_ENABLED(CONFIG_RANDOM_CARVE) && n > 2) {
 		/* Link the batch in a random order: a random start and a
 		 * stride coprime with n visit every block once. */
