@@ -29,6 +29,7 @@
 #include <mm/superslab/superslab.h>
 #include <mm/tiny/tiny.h>
 #include <mm/valgrind.h>
+#include <mm/vg_block.h>
 
 /* Requests above this fail with ENOMEM (glibc uses PTRDIFF_MAX). */
 #define MAX_REQUEST ((size_t)PTRDIFF_MAX)
@@ -72,8 +73,32 @@ static always_inline void *handed_out(void *p, size_t n, int zeroed)
 	return p;
 }
 
+static void *memalign_raw(size_t align, size_t n);
+
+static struct span *block_span(uintptr_t a);
+/*
+ * Under memcheck, n bytes come from a block of the class of n + VG_REDZONE
+ * (the same block start), announced with n bytes and no red zone of
+ * memcheck's: the bytes before p are the previous block's.
+ */
+static noinline void *vg_alloc(size_t n, size_t align, int zeroed)
+{
+	size_t m = n <= MAX_REQUEST - VG_REDZONE ? n + VG_REDZONE : n;
+	void *p = align ? memalign_raw(align, m) : malloc_raw(m);
+
+	if (!p)
+		return NULL;
+	heap_trace(p, n, 0);
+	vg_block_alloc(p, vg_set_size(block_span((uintptr_t)p), p, n), zeroed);
+	if (zeroed && !large_is_fresh(p))
+		memset(p, 0, n);
+	return p;
+}
+
 static always_inline void *malloc_impl(size_t n)
 {
+	if (vg_on())
+		return vg_alloc(n, 0, 0);
 	return handed_out(malloc_raw(n), n, 0);
 }
 
@@ -112,6 +137,8 @@ static void *memalign_raw(size_t align, size_t n)
 
 static void *memalign_impl(size_t align, size_t n)
 {
+	if (vg_on())
+		return vg_alloc(n, align, 0);
 	return handed_out(memalign_raw(align, n), n, 0);
 }
 
@@ -170,12 +197,27 @@ static noinline void free_slow(void *p)
 	errno = saved;
 }
 
+/* Under memcheck the block is no-access from the start of its free on
+ * (an invalid free is memcheck's to report first); the allocator writes
+ * its link and key into it with error reports off. */
+static noinline void vg_free_block(struct span *s, void *p)
+{
+	vg_block_free(p);
+	vg_quiet_begin();
+	heap_free_block(s, p);
+	vg_quiet_end();
+}
+
 static always_inline void free_impl(void *p)
 {
 	struct span *s = block_span((uintptr_t)p);
 
 	heap_trace(p, 0, TRACE_FREE);
 	if (likely(s)) {
+		if (vg_on()) {
+			vg_free_block(s, p);
+			return;
+		}
 		heap_free_block(s, p);
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
@@ -193,9 +235,12 @@ static size_t usable_size_impl(void *p)
 		return 0;
 	s = block_span((uintptr_t)p);
 	if (s)
-		return s->block_size;
-	if (registry_kind((uintptr_t)p - 1) == REG_LARGE_HEAD)
-		return large_usable_size(p);
+		return vg_on() ? vg_size(s, p) : s->block_size;
+	if (registry_kind((uintptr_t)p - 1) == REG_LARGE_HEAD) {
+		size_t u = large_usable_size(p);
+
+		return u && vg_on() ? vg_size(NULL, p) : u;
+	}
 	return 0;
 }
 
@@ -254,10 +299,53 @@ HAKMEM_API void *hak_calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (vg_on())
+		return vg_alloc(total, 0, 1);
 	p = malloc_raw(total);
 	if (p && !(total > POOL_MAX_SIZE && large_is_fresh(p)))
 		memset(p, 0, total);
 	return handed_out(p, total, 1);
+}
+
+/*
+ * realloc under memcheck: as below, with the size asked for as the old
+ * size and n + VG_REDZONE as what must fit in place; an in-place realloc,
+ * growing or shrinking, is announced (RESIZEINPLACE) and the bytes past
+ * the new size made no-access.
+ */
+static noinline void *vg_realloc(void *ptr, size_t size)
+{
+	struct span *s = block_span((uintptr_t)ptr);
+	size_t old, cap, m = size + VG_REDZONE;
+	void *q;
+
+	if (s) {
+		old = vg_size(s, ptr);
+		cap = s->block_size;
+		if (m <= cap && (m > cap / 2 || cap <= 64))
+			goto in_place;
+	} else if (registry_kind((uintptr_t)ptr - 1) == REG_LARGE_HEAD &&
+		   (cap = large_usable_size(ptr)) != 0) {
+		old = vg_size(NULL, ptr);
+		if (size > POOL_MAX_SIZE && size > cap / 2 &&
+		    (size <= cap || large_resize(ptr, size)))
+			goto in_place;
+	} else {
+		hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? BAD_FOREIGN_REALLOC
+			     : BAD_INVALID_REALLOC, ptr);
+		errno = EINVAL;
+		return NULL;
+	}
+	q = malloc_impl(size);
+	if (!q)
+		return NULL;
+	memcpy(q, ptr, old < size ? old : size);
+	free_impl(ptr);
+	return q;
+in_place:
+	vg_block_resize(ptr, old, size);
+	vg_set_size(s, ptr, size);
+	return ptr;
 }
 
 HAKMEM_API void *hak_realloc(void *ptr, size_t size)
@@ -276,6 +364,8 @@ HAKMEM_API void *hak_realloc(void *ptr, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (vg_on())
+		return vg_realloc(ptr, size);
 	s = block_span((uintptr_t)ptr);
 	if (s) {
 		old = s->block_size;
@@ -448,6 +538,8 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 {
 	if (hak_init())
 		return;
+	if (vg_on())
+		vg_check_replaced();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	if (hak_option(OPT_VERBOSE))
 		report_identity();

@@ -35,13 +35,14 @@ layer_table='
 0  lib/* arch/* include/* generated/*                    # helpers, arch, API
 1  mm/internal.h mm/os.c mm/os.h mm/error.c              # OS layer, errors,
 1  mm/options.c mm/options.h mm/stats.c mm/stats.h       # options, counters,
-1  mm/sizeclass.c mm/sizeclass.h mm/valgrind.h           # size classes,
+1  mm/sizeclass.c mm/sizeclass.h mm/valgrind.[ch]        # size classes,
 1  mm/policy.c mm/policy.h                               # cache policy
 2  mm/superslab/*                                        # superslabs
 3  mm/heap/*                                             # heap engine
 4  mm/tiny/* mm/pool/* mm/large/*                        # tier fronts
 5  mm/api.c mm/info.c mm/ctl.c mm/report.c mm/report.h mm/lock_stats.c   # top,
 5  mm/ace.c mm/ace_bandit.c                              # adaptive engine
+5  mm/vg_block.c mm/vg_block.h                          # memcheck sizes
 '
 # Each pattern of this layer is a tier of its own: a tier includes its own
 # files and lower layers', never another tier's.

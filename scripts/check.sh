@@ -11,7 +11,9 @@
 #   4. the aarch64 cross builds (release and hardened), tests under
 #      qemu-aarch64 with 4 KiB and with 64 KiB pages
 #   5. real programs under LD_PRELOAD (release and hardened); the
-#      statistics options in real programs (release and debug)
+#      statistics options in real programs (release and debug); the
+#      programs of tests/valgrind under memcheck (debug, CONFIG_VALGRIND;
+#      skipped where valgrind is absent)
 #   6. the security probes table (release, debug, hardened), and under
 #      qemu-aarch64 (release, hardened) with 4 KiB and 64 KiB pages
 #   7. sanitizers, a short fuzz run and a few random configs
@@ -131,6 +133,7 @@ run_stage aarch64-hardened unit_aarch64 hardened hardened_defconfig
 run_stage realprog-release scripts/realprog.sh "$matrix/release/libhakmem.so"
 run_stage realprog-hardened scripts/realprog.sh "$matrix/hardened/libhakmem.so"
 run_stage stats scripts/stats-check.sh "$matrix/release/libhakmem.so" "$matrix/debug/libhakmem.so"
+run_stage memcheck scripts/memcheck.sh "$matrix/debug"
 run_stage security scripts/security-probes.sh "$matrix"
 run_stage security-aarch64 security_aarch64
 if [ -x scripts/sanitize.sh ]; then

@@ -132,6 +132,9 @@ static void span_carve(struct span *s)
 	base = s->start + (uintptr_t)s->carved * size;
 	/* Remote frees read the limit (span_is_block) while it grows. */
 	span_set_carved(s, s->carved + n);
+	/* Under memcheck the span's blocks of an earlier life are no-access. */
+	if (vg_on())
+		vg_mem_undefined((void *)base, (size_t)n * size);
 	if (IS_ENABLED(CONFIG_RANDOM_CARVE) && n > 2) {
 		/* Link the batch in a random order: a random start and a
 		 * stride coprime with n visit every block once. */
@@ -158,6 +161,10 @@ static void span_carve(struct span *s)
 		}
 	}
 	s->free = head;
+	/* Under memcheck free blocks are no-access (an overflow into one is
+	 * seen; their links are no pointers to the leak scan). */
+	if (vg_on())
+		vg_mem_noaccess((void *)base, (size_t)n * size);
 }
 
 /*
@@ -204,9 +211,12 @@ uint32_t span_collect(struct span *s)
 	while (list) {
 		void *next = link_next(s, list);
 
-		vg_mem_defined(list, s->block_size);
 		fill_free_raw(list, s->block_size);
 		*(void **)list = link_encode(s, list, s->free);
+		/* Under memcheck the freed block stays no-access: only its
+		 * link was made defined, to be read (link_next). */
+		if (vg_on())
+			vg_mem_noaccess(list, sizeof(void *));
 		s->free = list;
 		list = next;
 	}
@@ -314,6 +324,7 @@ void *heap_alloc_slow(struct heap *h, unsigned int cls)
 		}
 	}
 	b = s->free;
+	vg_mem_defined(b, 2 * sizeof(void *));
 	s->free = link_next(s, b);
 	s->used++;
 	heap_account_alloc(h, s, b);
@@ -346,6 +357,8 @@ static noinline void span_truncate(struct span *s)
 	vg_mem_defined(b, 2 * sizeof(void *));
 	BLOCK_KEY(b) = free_key;
 	*(void **)b = link_encode(s, b, NULL);
+	if (vg_on())
+		vg_mem_noaccess(b, 2 * sizeof(void *));
 	s->free = b;
 	span_set_carved(s, 1);
 	span_offer_pages(s);

@@ -287,6 +287,7 @@ static always_inline void *heap_pop(struct heap *h, struct span *s)
 	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
 		if (unlikely(!b))
 			return NULL;
+		vg_mem_defined(b, 2 * sizeof(void *));   /* link and key */
 		s->free = link_next(s, b);
 	} else {
 		if (unlikely(!span_head_in_span(s, b)))

@@ -94,6 +94,7 @@ int hak_init_slow(void)
 	pthread_mutex_lock(&init_mutex);
 	if (hak_init_state == INIT_NOT_STARTED) {
 		hak_init_state = INIT_RUNNING;
+		vg_detect();
 		err = os_init();
 		if (!err) {
 			free_key = os_random() | 1;
@@ -139,6 +140,10 @@ static struct heap *heap_get_unused(void)
 				hak_unlock(&heaps_lock);
 				return NULL;
 			}
+			/* Heaps hold block addresses (the trace ring):
+			 * not pointers to the leak scan. */
+			if (vg_on())
+				vg_hide(p, csz);
 			chunk = p;
 			chunk_left = csz;
 			stat_global_add(STAT_BYTES_MAPPED, (int64_t)csz);

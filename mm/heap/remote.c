@@ -156,7 +156,12 @@ void span_push_remote(struct span *s, void *head, void *tail, uint32_t n)
 			if (old & SPAN_REMOTE_DETACHED)
 				continue;
 		}
+		/* Under memcheck the freed block is no-access (mm/valgrind.h). */
+		if (vg_on())
+			vg_quiet_begin();
 		*(void **)tail = link_encode(s, tail, remote_list(old));
+		if (vg_on())
+			vg_quiet_end();
 		if (atomic_cas_release(&s->remote, &old, remote_spliced(old, head, n))) {
 			/* Its owner has not taken it back yet: these may be
 			 * its last blocks. */

@@ -21,6 +21,9 @@ struct large_header {
 	struct dlist link;    /* big_lock: BigCache's list */
 	uint64_t cached_ms;
 	uint32_t fresh;       /* never handed out before: zero-filled */
+#if IS_ENABLED(CONFIG_VALGRIND)
+	uint32_t vg_slack;    /* under memcheck: usable - the size asked */
+#endif
 };
 _Static_assert(sizeof(struct large_header) <= LARGE_HEADER_BYTES, "large header");
 

@@ -40,8 +40,31 @@ static struct large_header *header_of(void *p)
 
 void large_unmap(struct large_header *h)
 {
+	if (vg_on())
+		vg_unhide(h, LARGE_HEADER_BYTES);
 	registry_unmap(h, h->map_size);
 }
+
+#if IS_ENABLED(CONFIG_VALGRIND)
+size_t large_vg_size(void *p)
+{
+	struct large_header *h = header_of(p);
+
+	return h->usable - h->vg_slack;
+}
+
+size_t large_vg_set_size(void *p, size_t n)
+{
+	struct large_header *h = header_of(p);
+	size_t slack = h->usable - n;
+
+	if (slack > UINT32_MAX)
+		slack = UINT32_MAX;
+	h->vg_slack = (uint32_t)slack;
+	vg_hide(h, LARGE_HEADER_BYTES);
+	return h->usable - slack;
+}
+#endif
 
 void *large_alloc(size_t size, size_t align)
 {

@@ -43,6 +43,16 @@ int large_size_fits(void *p, size_t n);
 void *large_resize(void *p, size_t size);
 /* 1 if the block's memory is known to be zero (fresh from mmap). */
 int large_is_fresh(void *p);
+#if IS_ENABLED(CONFIG_VALGRIND)
+/*
+ * Under memcheck (mm/valgrind.h): the size asked for live block p; setting
+ * it (n <= its usable size) returns the size to announce (n, unless the
+ * slack is over 4 GiB) and hides the header, which holds the user pointer,
+ * from the leak scan.
+ */
+size_t large_vg_size(void *p);
+size_t large_vg_set_size(void *p, size_t n);
+#endif
 
 struct ace_counts;
 struct hak_lock;

@@ -296,6 +296,7 @@ static struct superslab *ss_map_new(void)
 		return NULL;
 	ss = p;
 	ss_guard_install(ss);
+	ss_vg_setup(ss);
 	ss_setup(ss);
 	dlist_add(&ss_all, &ss->all_link);
 	return ss;
@@ -304,6 +305,7 @@ static struct superslab *ss_map_new(void)
 void ss_unmap(struct superslab *ss)
 {
 	dlist_del(&ss->all_link);
+	ss_vg_teardown(ss);
 	registry_unmap(ss, SS_SIZE);
 }
 

@@ -85,6 +85,7 @@
 #include <mm/internal.h>
 #include <mm/os.h>
 #include <mm/sizeclass.h>
+#include <mm/valgrind.h>
 
 struct heap;
 struct ace_counts;
@@ -224,6 +225,11 @@ struct superslab {
 	/* Owner-private "block is allocated" bits of each span (by first slab). */
 	uint64_t alloc_bits[SLABS_PER_SS][SPAN_BITMAP_WORDS];
 #endif
+#if IS_ENABLED(CONFIG_VALGRIND)
+	/* Under memcheck (vg_running): the size asked for each live block,
+	 * by (address & SS_MASK) / MIN_ALIGN (mm/api.c); NULL otherwise. */
+	uint32_t *vg_sizes;
+#endif
 };
 
 #define SS_META_BYTES  round_up_pow2(sizeof(struct superslab), ARCH_MAX_PAGE_SIZE)
@@ -245,6 +251,42 @@ static inline void ss_guard_install(struct superslab *ss)
 	if (IS_ENABLED(CONFIG_GUARD_PAGES) &&
 	    os_protect_none((char *)ss + SS_META_BYTES, SS_GUARD_BYTES))
 		hak_fatal("cannot protect superslab guard", ss);
+}
+
+#define VG_SIZES_BYTES (SS_SIZE / MIN_ALIGN * sizeof(uint32_t))
+
+/*
+ * Under memcheck, a new superslab's metadata (span descriptors: block
+ * addresses) is hidden from the leak scan, and it gets its side table of
+ * requested sizes; both go when it is unmapped.
+ */
+static inline void ss_vg_setup(struct superslab *ss)
+{
+#if IS_ENABLED(CONFIG_VALGRIND)
+	void *t;
+
+	ss->vg_sizes = NULL;
+	if (!vg_on())
+		return;
+	vg_hide(ss, SS_META_BYTES);
+	if (!os_map(VG_SIZES_BYTES, &t))
+		ss->vg_sizes = t;
+#else
+	(void)ss;
+#endif
+}
+
+static inline void ss_vg_teardown(struct superslab *ss)
+{
+#if IS_ENABLED(CONFIG_VALGRIND)
+	if (!vg_on())
+		return;
+	if (ss->vg_sizes)
+		os_unmap(ss->vg_sizes, VG_SIZES_BYTES);
+	vg_unhide(ss, SS_META_BYTES);
+#else
+	(void)ss;
+#endif
 }
 
 static always_inline struct superslab *ss_of(uintptr_t addr)
@@ -472,7 +514,9 @@ extern hak_hidden uint32_t purge_state;
 #define PURGE_STATE_WANTED 1
 static always_inline int purge_wanted(void)
 {
-	return atomic_load_relaxed(&purge_state) == PURGE_STATE_WANTED;
+	/* Not under memcheck: a thread of its own that outlives main leaves
+	 * its TLS block possibly lost in every report. */
+	return !vg_on() && atomic_load_relaxed(&purge_state) == PURGE_STATE_WANTED;
 }
 void purge_notify(void);
 void purge_start(void);
