@@ -220,7 +220,9 @@ static always_inline void *link_next(const struct span *s, void *at)
 	next = *(uintptr_t *)at;
 	if (IS_ENABLED(CONFIG_FREELIST_HARDENED)) {
 		next ^= s->key ^ (uintptr_t)at;
-		if (next && unlikely(span_block_index(s, next) < 0))
+		/* A carved block start (span_is_block: what span_block_index
+		 * tests, without the index). */
+		if (next && unlikely(!span_is_block(s, next)))
 			heap_corrupt(s, at);
 	} else if (unlikely(next - s->start >= s->span_bytes) && next) {
 		heap_corrupt(s, at);
