@@ -74,7 +74,7 @@ static void check_span_geometry(unsigned int cls, struct span *s)
 {
 	const struct class_info *ci = &class_info[cls];
 	struct superslab *ss = ss_of((uintptr_t)s);
-	uintptr_t base = (uintptr_t)ss, end;
+	uintptr_t base = (uintptr_t)ss, end, slabs_end;
 	unsigned int i, first = s->index;
 	size_t align;
 
@@ -101,14 +101,18 @@ static void check_span_geometry(unsigned int cls, struct span *s)
 		      "class %u: span at %#lx inside the metadata (%u bytes)", cls,
 		      (unsigned long)(s->start - base), ss->first_offset);
 	ck_assert_uint_ge(s->start, base + (uintptr_t)first * SLAB_SIZE);
+	/* The end of its slabs, or the end guard (CONFIG_GUARD_PAGES). */
+	slabs_end = base + (uintptr_t)(first + ci->nslabs) * SLAB_SIZE;
+	if (IS_ENABLED(CONFIG_GUARD_PAGES) && first + ci->nslabs == SLABS_PER_SS)
+		slabs_end -= SS_GUARD_BYTES;
 	end = s->start + (uintptr_t)s->capacity * s->block_size;
-	ck_assert_uint_le(end, base + (uintptr_t)(first + ci->nslabs) * SLAB_SIZE);
+	ck_assert_uint_le(end, slabs_end);
 	ck_assert_uint_le(end, base + SS_SIZE);
 	ck_assert_uint_ge(s->capacity, 1);
 	/* The span holds all the blocks its slabs can. */
-	ck_assert_uint_eq(s->capacity,
-			  (base + (uintptr_t)(first + ci->nslabs) * SLAB_SIZE - s->start) / ci->size);
-	if (s->start == base + (uintptr_t)first * SLAB_SIZE)
+	ck_assert_uint_eq(s->capacity, (slabs_end - s->start) / ci->size);
+	if (s->start == base + (uintptr_t)first * SLAB_SIZE &&
+	    slabs_end == base + (uintptr_t)(first + ci->nslabs) * SLAB_SIZE)
 		ck_assert_uint_eq(s->capacity, ci->blocks);
 	/* Only single-slab spans of classes <= 4 KiB use the short slab 0. */
 	if (s->start != base + (uintptr_t)first * SLAB_SIZE)
@@ -251,6 +255,18 @@ END_TEST
 
 /* Takes spans of one single-slab class until some superslab is wholly
  * ours; returns it, with the spans in s[0..*n). */
+/* The slabs of ss that spans of class cls may use: with the end guard
+ * taking the whole last slab (64 KiB pages), small classes skip it. */
+static uint64_t class_usable_slabs(const struct superslab *ss, unsigned int cls)
+{
+	const struct class_info *ci = &class_info[cls];
+	uint64_t usable = ss->usable_mask;
+
+	if (IS_ENABLED(CONFIG_GUARD_PAGES) && ci->nslabs * SLAB_SIZE - SS_GUARD_BYTES < ci->size)
+		usable &= ~(1ULL << (SLABS_PER_SS - 1));
+	return usable;
+}
+
 static struct superslab *own_whole_superslab(unsigned int cls, struct span **s,
 					     unsigned int max, unsigned int *n)
 {
@@ -266,7 +282,7 @@ static struct superslab *own_whole_superslab(unsigned int cls, struct span **s,
 		for (j = 0; j <= k; j++)
 			if (ss_of((uintptr_t)s[j]) == ss)
 				mine += s[j]->nslabs;
-		if (mine == popcount64(ss->usable_mask)) {
+		if (mine == popcount64(class_usable_slabs(ss, cls))) {
 			*n = k + 1;
 			return ss;
 		}

@@ -40,6 +40,23 @@ static uint64_t count_ss_fresh, count_lru_hits, count_lru_full;
 #define SLAB0_BIT 1ULL
 /* Largest class that may use the short slab 0 (keeps alignment <= 4 KiB). */
 #define SLAB0_MAX_BLOCK 4096u
+/* CONFIG_GUARD_PAGES: the last slab ends at the superslab's end guard (all
+ * of it with 64 KiB pages): a span that covers it holds fewer blocks, and
+ * one that would hold none does not use it. */
+#define SLAB_LAST_BIT (1ULL << (SLABS_PER_SS - 1))
+
+/* The slabs a span of class ci may not start in or cover. */
+static uint64_t span_excluded_slabs(const struct class_info *ci)
+{
+	uint64_t x = 0;
+
+	if (ci->nslabs != 1 || ci->size > SLAB0_MAX_BLOCK)
+		x |= SLAB0_BIT;
+	if (IS_ENABLED(CONFIG_GUARD_PAGES) &&
+	    ci->nslabs * SLAB_SIZE - SS_GUARD_BYTES < ci->size)
+		x |= SLAB_LAST_BIT;
+	return x;
+}
 
 /* Longest run of set bits in map. */
 static unsigned int longest_run(uint64_t map)
@@ -313,7 +330,7 @@ struct span *slabpool_acquire_span(unsigned int cls, struct heap *owner)
 {
 	const struct class_info *ci = &class_info[cls];
 	unsigned int n = ci->nslabs;
-	uint64_t exclude = (n == 1 && ci->size <= SLAB0_MAX_BLOCK) ? 0 : SLAB0_BIT;
+	uint64_t exclude = span_excluded_slabs(ci);
 	struct superslab *ss = NULL;
 	struct dlist *pos;
 	unsigned int len;
@@ -398,6 +415,8 @@ void span_init(struct superslab *ss, unsigned int first, unsigned int cls)
 
 	if (start < base + ss->first_offset)
 		start = base + ss->first_offset;
+	if (IS_ENABLED(CONFIG_GUARD_PAGES) && first + ci->nslabs == SLABS_PER_SS)
+		end -= SS_GUARD_BYTES;
 	for (i = first; i < first + ci->nslabs; i++)
 		atomic_store_relaxed(&ss->spans[i].head, s);
 	s->free = NULL;

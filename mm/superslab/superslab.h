@@ -9,7 +9,9 @@
  *   all its slabs, sits at the start (SS_META_BYTES, a multiple of the
  *   largest supported page), optionally followed by a PROT_NONE guard, so
  *   the usable part of slab 0 is shorter than the others (or empty on a
- *   64 KiB-page build).  Metadata never lives inside user blocks.
+ *   64 KiB-page build).  CONFIG_GUARD_PAGES also ends the superslab with
+ *   a guard: a span that covers the last slab holds the blocks that end
+ *   before it, and a class none of whose blocks would fit does not use it.  Metadata never lives inside user blocks.
  *
  *   A span is a run of nslabs contiguous slabs holding blocks of one size
  *   class.  It is described by the descriptor of its first slab, and
@@ -244,12 +246,18 @@ _Static_assert((sizeof(struct superslab) + ARCH_MAX_PAGE_SIZE - 1) / ARCH_MAX_PA
 	       (SLABS_PER_SS - MID_SPAN_MAX_SLABS) * SLAB_SIZE,
 	       "the largest mid span fits beside the metadata");
 
-/* CONFIG_GUARD_PAGES: an inaccessible page after a new superslab's
- * metadata, so an underflow out of the first span faults. */
+/*
+ * CONFIG_GUARD_PAGES: an inaccessible page after a new superslab's
+ * metadata, so an underflow out of the first span faults, and one at its
+ * end, so a linear overflow out of its last span faults before it reaches
+ * the next superslab's metadata.  A span that covers the last slab holds
+ * the blocks that end before the guard (superslab.c).
+ */
 static inline void ss_guard_install(struct superslab *ss)
 {
 	if (IS_ENABLED(CONFIG_GUARD_PAGES) &&
-	    os_protect_none((char *)ss + SS_META_BYTES, SS_GUARD_BYTES))
+	    (os_protect_none((char *)ss + SS_META_BYTES, SS_GUARD_BYTES) ||
+	     os_protect_none((char *)ss + SS_SIZE - SS_GUARD_BYTES, SS_GUARD_BYTES)))
 		hak_fatal("cannot protect superslab guard", ss);
 }
 
