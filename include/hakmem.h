@@ -99,6 +99,15 @@ HAKMEM_API size_t hak_ctl_list(char *buf, size_t size);
  */
 HAKMEM_API int hak_stats_print(FILE *f, const char *opts);
 
+/*
+ * The heap profiler (CONFIG_PROFILER, docs/api.md): writes the profile
+ * now to the files HAKMEM_PROF names (PATH and PATH.collapsed, "%p" the
+ * process id).  Returns 0, ENOTSUP when the profiler is compiled out or
+ * HAKMEM_PROF is not set, or the errno value of a file that could not be
+ * opened.
+ */
+HAKMEM_API int hak_prof_dump(void);
+
 #ifdef __cplusplus
 }
 #endif

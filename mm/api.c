@@ -24,6 +24,7 @@
 #include <mm/policy.h>
 #include <mm/os.h>
 #include <mm/pool/pool.h>
+#include <mm/prof/prof.h>
 #include <mm/sizeclass.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
@@ -72,8 +73,44 @@ static always_inline void *handed_out(void *p, size_t n, int zeroed)
 	return p;
 }
 
+static void *memalign_raw(size_t align, size_t n);
+
+/*
+ * CONFIG_PROFILER: the countdown of malloc, calloc and the aligned
+ * allocations; below 0 the whole allocation goes to prof_slow, with the
+ * public entry point's return address (ra).
+ */
+#define PROF_DUE(n) (IS_ENABLED(CONFIG_PROFILER) && unlikely(prof_tick(n)))
+#define PROF_RA __builtin_return_address(0)
+
+/*
+ * The profiler's slow path: a sampled block if prof_malloc takes this
+ * allocation (align 0: a plain one; zero: calloc's), else the usual one.
+ * Its frame record (__builtin_frame_address) starts the stack walk; the
+ * entry points reach it with a jump, so it returns to their caller.
+ */
+static noinline void *prof_slow(size_t n, size_t align, int zero, void *ra)
+{
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+	void *p = NULL;
+
+	if (!align || is_power_of_two(align))
+		p = prof_malloc(n, align > MIN_ALIGN ? align : 0, ra, fp);
+	if (p) {
+		if (zero && !large_is_fresh(p))
+			memset(p, 0, n);
+		return handed_out(p, n, zero);
+	}
+	p = align ? memalign_raw(align, n) : malloc_raw(n);
+	if (zero && p && !(n > POOL_MAX_SIZE && large_is_fresh(p)))
+		memset(p, 0, n);
+	return handed_out(p, n, zero);
+}
+
 static always_inline void *malloc_impl(size_t n)
 {
+	if (PROF_DUE(n))
+		return prof_slow(n, 0, 0, PROF_RA);
 	return handed_out(malloc_raw(n), n, 0);
 }
 
@@ -110,8 +147,11 @@ static void *memalign_raw(size_t align, size_t n)
 	return large_alloc_entry(n, align);
 }
 
-static void *memalign_impl(size_t align, size_t n)
+/* Inlined: the profiler's ra is that of the public entry point. */
+static always_inline void *memalign_impl(size_t align, size_t n)
 {
+	if (PROF_DUE(n))
+		return prof_slow(n, align ? align : 1, 0, PROF_RA);
 	return handed_out(memalign_raw(align, n), n, 0);
 }
 
@@ -154,6 +194,8 @@ static noinline void free_slow(void *p)
 	if (kind != REG_SUPERSLAB && registry_kind(a - 1) == REG_LARGE_HEAD) {
 		if (IS_ENABLED(CONFIG_STATS))
 			stat_global_add(STAT_BIG_FREES, 1);
+		if (IS_ENABLED(CONFIG_PROFILER))
+			prof_free(p);
 		large_free(p);
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
@@ -254,6 +296,8 @@ HAKMEM_API void *hak_calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (PROF_DUE(total))
+		return prof_slow(total, 0, 1, PROF_RA);
 	p = malloc_raw(total);
 	if (p && !(total > POOL_MAX_SIZE && large_is_fresh(p)))
 		memset(p, 0, total);
@@ -407,6 +451,8 @@ static void fork_prepare(void)
 	heaps_fork_prepare();
 	hak_lock(&slabpool_lock);
 	hak_lock(&registry_lock);
+	if (IS_ENABLED(CONFIG_PROFILER))
+		prof_fork_prepare();
 }
 
 /* Releases the locks below the heap engine's; 0 if prepare took none. */
@@ -414,6 +460,8 @@ static int fork_unlock_lower(void)
 {
 	if (atomic_load_acquire(&hak_init_state) != INIT_DONE)
 		return 0;
+	if (IS_ENABLED(CONFIG_PROFILER))
+		prof_fork_release();
 	hak_unlock(&registry_lock);
 	hak_unlock(&slabpool_lock);
 	bigcache_fork_parent();
@@ -453,6 +501,11 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 		report_identity();
 	if (hak_option(OPT_STATS))
 		atexit(stats_at_exit);
+	if (IS_ENABLED(CONFIG_PROFILER)) {
+		prof_init();
+		if (prof_active())
+			atexit(prof_at_exit);
+	}
 	if (IS_ENABLED(CONFIG_ADAPTIVE))
 		decay_add_hook(ace_update);
 }

@@ -15,7 +15,7 @@
 /* A static heap of kind k: its current spans are all empty_span. */
 #define HEAP_STATIC_INIT(k) { .current = { [0 ... NUM_CLASSES - 1] = &empty_span }, \
 	.tiny_direct = { [0 ... TINY_INDEX_ENTRIES - 1] = &empty_span }, \
-	.kind = (k), .notify_lock = HAK_LOCK_INIT("heap-notify") }
+	HEAP_PROF_INIT .kind = (k), .notify_lock = HAK_LOCK_INIT("heap-notify") }
 
 extern hak_hidden struct heap shared_heap;
 extern hak_hidden struct hak_lock shared_lock;

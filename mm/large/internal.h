@@ -21,6 +21,7 @@ struct large_header {
 	struct dlist link;    /* big_lock: BigCache's list */
 	uint64_t cached_ms;
 	uint32_t fresh;       /* never handed out before: zero-filled */
+	uint32_t prof;        /* a profiler's block: LARGE_PROF_BYTES for it after the header */
 };
 _Static_assert(sizeof(struct large_header) <= LARGE_HEADER_BYTES, "large header");
 
