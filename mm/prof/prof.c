@@ -10,17 +10,6 @@
 #include <mm/os.h>
 #include <mm/prof/prof.h>
 
-/* What a sampled block keeps in the large tier's LARGE_PROF_BYTES. */
-#define PROF_BLOCK_MAGIC 0x70726f66u
-struct prof_block {
-	uint32_t magic;
-	uint32_t site;                /* PROF_SITES: counted nowhere */
-	uint64_t est_bytes;
-	uint64_t est_objs;
-	uint64_t size;                /* the request */
-};
-_Static_assert(sizeof(struct prof_block) <= LARGE_PROF_BYTES, "prof block");
-
 /* The interval when sampling; 0 while it is off. */
 static uint64_t prof_interval;
 static uint64_t prof_seed;

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <mm/heap/heap.h>
+#include <mm/large/large.h>
 
 #define PROF_DEPTH 48        /* frames kept per stack */
 #define PROF_SITES 8192      /* the table's slots (a power of two) */
@@ -95,6 +96,19 @@ static inline void prof_fork_release(void) { }
 #endif
 
 /* ---- Internal (prof.c, stack.c, site.c, dump.c) and the tests. */
+
+/* What a sampled block keeps in the large tier's LARGE_PROF_BYTES. */
+#define PROF_BLOCK_MAGIC 0x70726f66u
+struct prof_block {
+	uint32_t magic;
+	uint32_t site;                /* PROF_SITES: counted nowhere */
+	uint64_t est_bytes;           /* the estimates it stands for */
+	uint64_t est_objs;
+	uint64_t size;                /* the request */
+};
+
+_Static_assert(sizeof(struct prof_block) <= LARGE_PROF_BYTES, "prof block");
+
 struct prof_site {
 	uint64_t hash;
 	uint32_t depth;               /* 0: a free slot */

@@ -3,8 +3,9 @@
  * The profiler's stack walk: frame records only, never an unwinder
  * (backtrace(), _Unwind_Backtrace and libunwind allocate or take locks).
  *
- * A record is read only when it lies in [fp, top - 2 words], aligned to
- * ARCH_FRAME_ALIGN, above the one before it by at most PROF_MAX_FRAME: the
+ * A record is read only when it lies in [fp, top - 2 words], at most
+ * PROF_MAX_STACK below top, aligned to ARCH_FRAME_ALIGN, above the one
+ * before it by at most PROF_MAX_FRAME: the
  * memory between the walk's own frame and the top of the thread's stack is
  * mapped, so a chain broken by code built without frame pointers (its
  * frame pointer register holding anything) ends the walk early or gives a
@@ -13,8 +14,10 @@
 #include <asm/processor.h>
 #include <mm/prof/prof.h>
 
-/* The largest step between two records taken for a frame. */
+/* The largest step between two records taken for a frame, and the
+ * deepest stack taken for one. */
 #define PROF_MAX_FRAME ((uintptr_t)1 << 20)
+#define PROF_MAX_STACK ((uintptr_t)1 << 30)
 /* The ra of the entry point is looked for among the first records. */
 #define PROF_RA_SEARCH 3
 
@@ -28,7 +31,8 @@ unsigned int prof_walk(uintptr_t fp, uintptr_t top, uintptr_t ra, uintptr_t *pc,
 		const uintptr_t *rec = (const uintptr_t *)fp;
 		uintptr_t next, ret;
 
-		if (fp & (ARCH_FRAME_ALIGN - 1) || fp >= top || top - fp < 2 * sizeof(uintptr_t))
+		if (fp & (ARCH_FRAME_ALIGN - 1) || fp >= top || top - fp < 2 * sizeof(uintptr_t) ||
+		    top - fp > PROF_MAX_STACK)
 			break;
 		next = rec[0];
 		ret = rec[1];
