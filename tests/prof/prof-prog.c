@@ -3,8 +3,10 @@
  * The program scripts/prof-check.sh profiles: three call sites with known
  * live bytes when it exits (big_site 48 MiB in 256-byte blocks,
  * small_site 12 MiB in 4 KiB blocks, churn_site none: it frees all it
- * takes).  Built with frame pointers.
+ * takes).  Built with frame pointers.  With an argument it also calls
+ * hak_prof_dump (found with dlsym) before exiting and prints its result.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,7 @@ __attribute__((noinline)) static void **hold(void *(*site)(size_t), size_t size,
 	return v;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	void **big, **small;
 	size_t i;
@@ -66,6 +68,12 @@ int main(void)
 	for (i = 0; i < 100000; i++)
 		churn_site(1024);
 	printf("held %u + %u bytes\n", BIG_BYTES, SMALL_BYTES);
+	if (argc > 1) {
+		int (*dump)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "hak_prof_dump");
+
+		printf("hak_prof_dump: %d\n", dump ? dump() : -1);
+	}
+	(void)argv;
 	(void)big;
 	(void)small;
 	return 0;
