@@ -90,20 +90,20 @@ static void write_pprof(struct out *o)
 	long n;
 	int fd;
 
-	for (i = 0; prof_sites && i < PROF_SITES; i++) {
-		lo += prof_sites[i].live_objs;
-		lb += prof_sites[i].live_bytes;
-		to += prof_sites[i].total_objs;
-		tb += prof_sites[i].total_bytes;
+	for (i = 0; i < prof_sites_used; i++) {
+		const struct prof_site *s = &prof_sites[prof_site_list[i]];
+
+		lo += s->live_objs;
+		lb += s->live_bytes;
+		to += s->total_objs;
+		tb += s->total_bytes;
 	}
 	out_str(o, "heap profile: ");
 	out_counts(o, lo, lb, to, tb);
 	out_str(o, " @ heapprofile\n");
-	for (i = 0; prof_sites && i < PROF_SITES; i++) {
-		const struct prof_site *s = &prof_sites[i];
+	for (i = 0; i < prof_sites_used; i++) {
+		const struct prof_site *s = &prof_sites[prof_site_list[i]];
 
-		if (!s->depth)
-			continue;
 		out_counts(o, s->live_objs, s->live_bytes, s->total_objs, s->total_bytes);
 		out_str(o, " @");
 		for (k = 0; k < s->depth; k++) {
@@ -126,10 +126,10 @@ static void write_collapsed(struct out *o)
 {
 	uint32_t i, k;
 
-	for (i = 0; prof_sites && i < PROF_SITES; i++) {
-		const struct prof_site *s = &prof_sites[i];
+	for (i = 0; i < prof_sites_used; i++) {
+		const struct prof_site *s = &prof_sites[prof_site_list[i]];
 
-		if (!s->depth || !s->live_bytes)
+		if (!s->live_bytes)
 			continue;
 		for (k = s->depth; k-- > 0;) {
 			out_num(o, s->pc[k], 1);

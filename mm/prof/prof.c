@@ -201,12 +201,15 @@ double prof_one_minus_exp_neg(double x)
 	if (x > 40.0)
 		return 1.0;
 	if (x < 0.25) {
-		/* x - x^2/2 + x^3/6 ...: no cancellation for small x. */
+		/* x - x^2/2 + x^3/6 ...: no cancellation for small x; the
+		 * terms fall by x/k at least: stop below 1e-13 of x. */
 		term = x;
 		sum = x;
 		for (k = 2; k < 18; k++) {
 			term *= -x / k;
 			sum += term;
+			if (term < x * 1e-13 && term > -x * 1e-13)
+				break;
 		}
 		return sum;
 	}
@@ -227,9 +230,15 @@ double prof_neg_log(double u)
 	double m, z, z2, term, sum;
 	int k;
 
-	/* u = m * 2^e with m in [1, 2); ln m = 2 atanh((m - 1) / (m + 1)). */
+	/* u = m * 2^e with m in [sqrt(1/2), sqrt(2)); ln m = 2 atanh(z),
+	 * z = (m - 1) / (m + 1), |z| < 0.172: its series to 1e-13 of z
+	 * (the draws need far less). */
 	v.b = (v.b & ((1ULL << 52) - 1)) | (1023ULL << 52);
 	m = v.d;
+	if (m > 1.4142135623730951) {
+		m *= 0.5;
+		e++;
+	}
 	z = (m - 1.0) / (m + 1.0);
 	z2 = z * z;
 	term = z;
@@ -237,6 +246,8 @@ double prof_neg_log(double u)
 	for (k = 3; k < 40; k += 2) {
 		term *= z2;
 		sum += term / k;
+		if (term * term < z2 * 1e-26)
+			break;
 	}
 	return -(2.0 * sum + e * 0.69314718055994530942);
 }

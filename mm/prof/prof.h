@@ -134,7 +134,10 @@ uint32_t prof_site_find(const uintptr_t *pc, unsigned int depth);
 extern hak_hidden struct prof_site *prof_sites;
 extern hak_hidden struct hak_lock prof_lock;
 extern hak_hidden uint64_t prof_dropped;
-/* Calls fn for every site in use, under prof_lock. */
+extern hak_hidden uint32_t prof_sites_used;
+extern hak_hidden uint16_t *prof_site_list;
+_Static_assert(PROF_SITES <= 65536, "site indices in 16 bits");
+/* Calls fn for every site in use, under prof_lock (not held). */
 void prof_for_each_site(void (*fn)(const struct prof_site *s, void *arg), void *arg);
 /* 1 - exp(-x) for x >= 0, and -ln(u) for u in (0, 1] (no libm). */
 double prof_one_minus_exp_neg(double x);
