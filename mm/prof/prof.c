@@ -161,6 +161,7 @@ void prof_test_setup(uint64_t sample, uint64_t seed)
 	struct heap *h = tls_heap;
 
 	prof_seed = seed;
+	atomic_store_relaxed(&prof_heaps, 0);   /* the same draws whatever ran before */
 	atomic_store_relaxed(&prof_interval, sample);
 	if (h->kind == HEAP_LIVE) {
 		h->prof_rng = 0;
