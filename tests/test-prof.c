@@ -430,8 +430,10 @@ START_TEST(test_dump)
 	strcat(path, ".collapsed");
 	f = fopen(path, "r");
 	ck_assert(f);
-	ck_assert(fgets(line, sizeof(line), f));
-	ck_assert(strchr(line, ';') && strchr(line, ' '));
+	/* chain_a's stack among them: three frames at least. */
+	while (fgets(line, sizeof(line), f) && !(strchr(line, ';') && strchr(strchr(line, ';') + 1, ';')))
+		;
+	ck_assert_msg(strchr(line, ';') && strchr(line, ' '), "no collapsed stack of chain_a");
 	fclose(f);
 	unlink(path);
 	hak_free(p);
