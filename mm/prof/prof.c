@@ -8,6 +8,7 @@
 #include <mm/large/large.h>
 #include <mm/options.h>
 #include <mm/os.h>
+#include <mm/heap/internal.h>
 #include <mm/prof/prof.h>
 
 /* The interval when sampling; 0 while it is off. */
@@ -62,10 +63,20 @@ static void arm(struct heap *h, uint64_t interval)
 
 /*
  * Whether the allocation of n bytes whose countdown went below 0 is
- * sampled; sets the next countdown.
+ * sampled; sets the next countdown.  A thread's first malloc builds its
+ * heap here (as the tiers' slow paths would), so that it counts too, in
+ * every config.
  */
-static int due(struct heap *h, size_t n, uint64_t interval)
+static int due(struct heap **hp, size_t n, uint64_t interval)
 {
+	struct heap *h = *hp;
+
+	if (h->kind == HEAP_EMPTY) {
+		h = heap_create_for_thread();
+		if (!h)
+			return 0;
+		*hp = h;
+	}
 	if (h->kind != HEAP_LIVE) {
 		h->prof_left = PROF_LEFT_STATIC;
 		return 0;
@@ -108,7 +119,7 @@ void *prof_malloc(size_t n, size_t align, void *ra, uintptr_t fp)
 	int saved;
 	void *p;
 
-	if (!due(h, n, interval))
+	if (!due(&h, n, interval))
 		return NULL;
 	saved = errno;
 	p = large_alloc_prof(n, align);
