@@ -147,8 +147,12 @@ static void *memalign_raw(size_t align, size_t n)
 	return large_alloc_entry(n, align);
 }
 
-/* Inlined: the profiler's ra is that of the public entry point. */
+/* Inlined with the profiler: its ra is that of the public entry point. */
+#if IS_ENABLED(CONFIG_PROFILER)
 static always_inline void *memalign_impl(size_t align, size_t n)
+#else
+static void *memalign_impl(size_t align, size_t n)
+#endif
 {
 	if (PROF_DUE(n))
 		return prof_slow(n, align ? align : 1, 0, PROF_RA);

@@ -313,6 +313,8 @@ size_t os_rss_bytes(void)
 	return (size_t)pages * page_size;
 }
 
+#if IS_ENABLED(CONFIG_PROFILER)
+/* The heap profiler's (mm/prof/): compiled out with it. */
 int os_open_read(const char *path)
 {
 	int fd;
@@ -353,3 +355,4 @@ uintptr_t os_stack_top(void)
 		return main_top;
 	return 0;
 }
+#endif

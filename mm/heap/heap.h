@@ -391,6 +391,10 @@ static always_inline int hak_init(void)
 		return 0;
 	return hak_init_slow();
 }
+/* The calling thread's new heap (its tls_heap from then on), or NULL; for
+ * a thread on &empty_heap or &dead_heap (the tiers' slow paths, a first
+ * remote free, the heap profiler). */
+struct heap *heap_create_for_thread(void);
 /* Allocation through the locked shared heap (TINY/POOL off, bootstrap). */
 void *shared_heap_alloc(unsigned int cls);
 /* Gives the calling thread's empty-span reserve back to the pool and

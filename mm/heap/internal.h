@@ -118,9 +118,6 @@ void abandoned_reclaim(void);
 void abandoned_fork_prepare(void);
 void abandoned_fork_parent(void);
 
-/* lifecycle.c: the calling thread's new heap; NULL when out of memory. */
-struct heap *heap_create_for_thread(void);
-
 /* shared.c: releases the shared heap's spans emptied by remote frees; a
  * suspected double free into its span, confirmed under its lock (0: the
  * span is no longer the shared heap's). */

@@ -8,7 +8,6 @@
 #include <mm/large/large.h>
 #include <mm/options.h>
 #include <mm/os.h>
-#include <mm/heap/internal.h>
 #include <mm/prof/prof.h>
 
 /* The interval when sampling; 0 while it is off. */
