@@ -132,6 +132,15 @@ HAKMEM_API int hak_heap_check(void);
 HAKMEM_API int hak_heap_visit(int (*fn)(void *block, size_t size, void *arg), void *arg);
 HAKMEM_API int hak_heap_visit_all(int (*fn)(void *block, size_t size, void *arg), void *arg);
 
+/*
+ * The heap profiler (CONFIG_PROFILER, docs/api.md): writes the profile
+ * now to the files HAKMEM_PROF names (PATH and PATH.collapsed, "%p" the
+ * process id).  Returns 0, ENOTSUP when the profiler is compiled out or
+ * HAKMEM_PROF is not set, or the errno value of a file that could not be
+ * opened.
+ */
+HAKMEM_API int hak_prof_dump(void);
+
 #ifdef __cplusplus
 }
 #endif

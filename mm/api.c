@@ -17,6 +17,7 @@
 #include <hakmem.h>
 #include <lib/bitops.h>
 #include <lib/fmt.h>
+#include <mm/fork.h>
 #include <mm/heap/heap.h>
 #include <mm/report.h>
 #include <mm/large/large.h>
@@ -24,6 +25,7 @@
 #include <mm/policy.h>
 #include <mm/os.h>
 #include <mm/pool/pool.h>
+#include <mm/prof/prof.h>
 #include <mm/sizeclass.h>
 #include <mm/stats.h>
 #include <mm/superslab/superslab.h>
@@ -95,10 +97,44 @@ static noinline void *vg_alloc(size_t n, size_t align, int zeroed)
 	return p;
 }
 
+/*
+ * CONFIG_PROFILER: the countdown of malloc, calloc and the aligned
+ * allocations; below 0 the whole allocation goes to prof_slow, with the
+ * public entry point's return address (ra).
+ */
+#define PROF_DUE(n) (IS_ENABLED(CONFIG_PROFILER) && unlikely(prof_tick(n)))
+#define PROF_RA __builtin_return_address(0)
+
+/*
+ * The profiler's slow path: a sampled block if prof_malloc takes this
+ * allocation (align 0: a plain one; zero: calloc's), else the usual one.
+ * Its frame record (__builtin_frame_address) starts the stack walk; the
+ * entry points reach it with a jump, so it returns to their caller.
+ */
+static noinline void *prof_slow(size_t n, size_t align, int zero, void *ra)
+{
+	uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+	void *p = NULL;
+
+	if (!align || is_power_of_two(align))
+		p = prof_malloc(n, align > MIN_ALIGN ? align : 0, ra, fp);
+	if (p) {
+		if (zero && !large_is_fresh(p))
+			memset(p, 0, n);
+		return handed_out(p, n, zero);
+	}
+	p = align ? memalign_raw(align, n) : malloc_raw(n);
+	if (zero && p && !(n > POOL_MAX_SIZE && large_is_fresh(p)))
+		memset(p, 0, n);
+	return handed_out(p, n, zero);
+}
+
 static always_inline void *malloc_impl(size_t n)
 {
 	if (vg_on())
 		return vg_alloc(n, 0, 0);
+	if (PROF_DUE(n))
+		return prof_slow(n, 0, 0, PROF_RA);
 	return handed_out(malloc_raw(n), n, 0);
 }
 
@@ -135,10 +171,17 @@ static void *memalign_raw(size_t align, size_t n)
 	return large_alloc_entry(n, align);
 }
 
+/* Inlined with the profiler: its ra is that of the public entry point. */
+#if IS_ENABLED(CONFIG_PROFILER)
+static always_inline void *memalign_impl(size_t align, size_t n)
+#else
 static void *memalign_impl(size_t align, size_t n)
+#endif
 {
 	if (vg_on())
 		return vg_alloc(n, align, 0);
+	if (PROF_DUE(n))
+		return prof_slow(n, align ? align : 1, 0, PROF_RA);
 	return handed_out(memalign_raw(align, n), n, 0);
 }
 
@@ -181,6 +224,8 @@ static noinline void free_slow(void *p)
 	if (kind != REG_SUPERSLAB && registry_kind(a - 1) == REG_LARGE_HEAD) {
 		if (IS_ENABLED(CONFIG_STATS))
 			stat_global_add(STAT_BIG_FREES, 1);
+		if (IS_ENABLED(CONFIG_PROFILER))
+			prof_free(p);
 		large_free(p);
 		if (IS_ENABLED(CONFIG_VALGRIND))
 			vg_block_free(p);
@@ -301,6 +346,8 @@ HAKMEM_API void *hak_calloc(size_t nmemb, size_t size)
 	}
 	if (vg_on())
 		return vg_alloc(total, 0, 1);
+	if (PROF_DUE(total))
+		return prof_slow(total, 0, 1, PROF_RA);
 	p = malloc_raw(total);
 	if (p && !(total > POOL_MAX_SIZE && large_is_fresh(p)))
 		memset(p, 0, total);
@@ -480,54 +527,10 @@ HAKMEM_API void hak_cfree(void *ptr)
 
 /* ------------------------------------------------------------------ */
 /*
- * Process setup: fork handlers, the statistics report at exit.  Here,
- * beside the entry points, so that a static link that pulls in malloc
- * pulls this in too.  The fork handlers wait for a running decay pass
- * (the purge thread's), then take every global lock in the order of
- * mm/heap/heap.h: BigCache's, the heap engine's, then the slab pool's and
- * the registry's.
+ * Process setup: the fork handlers (mm/fork.c), the reports at exit.
+ * Here, beside the entry points, so that a static link that pulls in
+ * malloc pulls this in too (and mm/fork.o with it).
  */
-
-static void fork_prepare(void)
-{
-	if (atomic_load_acquire(&hak_init_state) != INIT_DONE)
-		return;
-	decay_fork_prepare();
-	bigcache_fork_prepare();
-	heaps_fork_prepare();
-	hak_lock(&slabpool_lock);
-	hak_lock(&registry_lock);
-}
-
-/* Releases the locks below the heap engine's; 0 if prepare took none. */
-static int fork_unlock_lower(void)
-{
-	if (atomic_load_acquire(&hak_init_state) != INIT_DONE)
-		return 0;
-	hak_unlock(&registry_lock);
-	hak_unlock(&slabpool_lock);
-	bigcache_fork_parent();
-	return 1;
-}
-
-static void fork_parent(void)
-{
-	if (!fork_unlock_lower())
-		return;
-	heaps_fork_parent();
-	decay_fork_parent();
-}
-
-/* This thread took the locks in prepare and releases them; the heaps of
- * the threads that did not survive are abandoned, and the purge thread
- * did not survive either: the child starts its own when it needs one
- * (decay_fork_child). */
-static void fork_child(void)
-{
-	if (!fork_unlock_lower())
-		return;
-	heaps_fork_child();
-}
 
 /*
  * Registered from a constructor, not lazily: prepare handlers run in
@@ -540,7 +543,7 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 		return;
 	if (vg_on())
 		vg_check_replaced();
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	pthread_atfork(hak_fork_prepare, hak_fork_parent, hak_fork_child);
 	if (hak_option(OPT_VERBOSE))
 		report_identity();
 	if (!IS_ENABLED(CONFIG_DEBUG_INTEGRITY) && hak_option(OPT_INTEGRITY))
@@ -549,6 +552,11 @@ __attribute__((constructor(101))) static void hak_constructor(void)
 		atexit(stats_at_exit);
 	if (IS_ENABLED(CONFIG_DEBUG_TRACE) && hak_option_str(OPT_TRACE_DUMP)[0])
 		atexit(trace_at_exit);
+	if (IS_ENABLED(CONFIG_PROFILER)) {
+		prof_init();
+		if (prof_active())
+			atexit(prof_at_exit);
+	}
 	if (IS_ENABLED(CONFIG_ADAPTIVE))
 		decay_add_hook(ace_update);
 }

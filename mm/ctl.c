@@ -22,6 +22,7 @@
 #include <lib/lock.h>
 #include <mm/heap/heap.h>
 #include <mm/options.h>
+#include <mm/prof/prof.h>
 #include <mm/report.h>
 #include <mm/stats.h>
 
@@ -266,4 +267,10 @@ HAKMEM_API size_t hak_ctl_list(char *buf, size_t size)
 	if (l.size)
 		buf[l.written] = 0;
 	return l.len;
+}
+
+/* The heap profiler's dump (mm/prof/dump.c; ENOTSUP compiled out). */
+HAKMEM_API int hak_prof_dump(void)
+{
+	return prof_dump();
 }

@@ -64,6 +64,12 @@
 	  "CONFIG_DEBUG_TRACE: write the exiting thread's trace ring to this file (%p)") \
 	X(VERBOSE, "HAKMEM_VERBOSE", NUM, 0, 0, 1,                                \
 	  "print the version and build config at start-up, report foreign frees") \
+	X(PROF, "HAKMEM_PROF", STR, "", 0, 255,                                   \
+	  "CONFIG_PROFILER: sample allocations, write the heap profile here at exit (%p: the process id)") \
+	X(PROF_SAMPLE, "HAKMEM_PROF_SAMPLE", NUM, 524288, 1, (1ULL << 40),        \
+	  "CONFIG_PROFILER: mean bytes allocated between samples")                \
+	X(PROF_SEED, "HAKMEM_PROF_SEED", NUM, 0, 0, (1ULL << 62),                 \
+	  "CONFIG_PROFILER: seed of the sampling (0: random)")                    \
 	X(TEST_STRING, "HAKMEM_TEST_STRING", STR, "", 0, 64,                      \
 	  "a string option for the tests; no effect")
 

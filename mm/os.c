@@ -312,3 +312,47 @@ size_t os_rss_bytes(void)
 		pages = pages * 10 + (uint64_t)(*s - '0');
 	return (size_t)pages * page_size;
 }
+
+#if IS_ENABLED(CONFIG_PROFILER)
+/* The heap profiler's (mm/prof/): compiled out with it. */
+int os_open_read(const char *path)
+{
+	int fd;
+
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+long os_read(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : (long)n;
+}
+
+/* glibc's: the stack pointer the program started with (ld.so, or libc.a). */
+extern void *__libc_stack_end;
+
+/* A thread stack bigger than this is taken for a stack the thread is not on. */
+#define STACK_TOP_MAX_DISTANCE ((uintptr_t)1 << 30)
+
+uintptr_t os_stack_top(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t self = (uintptr_t)pthread_self();
+	uintptr_t main_top = (uintptr_t)__libc_stack_end;
+
+	/* A thread's struct pthread sits just above its stack; the main
+	 * thread's lies elsewhere (ld.so's memory), below its stack. */
+	if (self > sp && self - sp < STACK_TOP_MAX_DISTANCE)
+		return self;
+	if (main_top > sp && main_top - sp < STACK_TOP_MAX_DISTANCE)
+		return main_top;
+	return 0;
+}
+#endif

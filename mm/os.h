@@ -81,6 +81,19 @@ int os_thread_start(void *(*fn)(void *), size_t stack_bytes);
 int os_secure(void);
 /* 64 random bits, for keys and carve orders (no syscall, no lock). */
 uint64_t os_random(void);
+/*
+ * The top of the calling thread's stack (above its frames), found without
+ * allocating: the main thread's from __libc_stack_end, another thread's
+ * from its thread descriptor, which glibc keeps at the top of the thread's
+ * stack block.  0 when the current stack lies in neither (a stack the
+ * program switched to).
+ */
+uintptr_t os_stack_top(void);
+/* A file for reading (O_RDONLY, O_CLOEXEC): the fd, or a negative errno
+ * value; os_read reads up to len bytes: the count, 0 at the end, or a
+ * negative errno value. */
+int os_open_read(const char *path);
+long os_read(int fd, void *buf, size_t len);
 /* Resident set size of the process in bytes, or 0 if unknown. */
 size_t os_rss_bytes(void);
 

@@ -40,9 +40,10 @@ layer_table='
 2  mm/superslab/*                                        # superslabs
 3  mm/heap/*                                             # heap engine
 4  mm/tiny/* mm/pool/* mm/large/*                        # tier fronts
-5  mm/api.c mm/info.c mm/ctl.c mm/report.c mm/report.h mm/lock_stats.c   # top,
-5  mm/ace.c mm/ace_bandit.c                              # adaptive engine
-5  mm/vg_block.c mm/vg_block.h                          # memcheck sizes
+5  mm/api.c mm/fork.c mm/fork.h mm/info.c mm/ctl.c mm/report.c mm/report.h mm/lock_stats.c   # top,
+5  mm/ace.c mm/ace_bandit.c                              # adaptive engine,
+5  mm/vg_block.c mm/vg_block.h                          # memcheck sizes,
+5  mm/prof/*                                             # heap profiler
 '
 # Each pattern of this layer is a tier of its own: a tier includes its own
 # files and lower layers', never another tier's.

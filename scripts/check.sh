@@ -13,7 +13,9 @@
 #   5. real programs under LD_PRELOAD (release and hardened); the
 #      statistics options in real programs (release and debug); the
 #      programs of tests/valgrind under memcheck (debug, CONFIG_VALGRIND;
-#      skipped where valgrind is absent)
+#      skipped where valgrind is absent); the heap profiler in a real
+#      program (release with CONFIG_PROFILER=y, in build/matrix/profiler:
+#      google-pprof parses its dump)
 #   6. the security probes table (release, debug, hardened), and under
 #      qemu-aarch64 (release, hardened) with 4 KiB and 64 KiB pages
 #   7. sanitizers, a short fuzz run and a few random configs
@@ -128,6 +130,17 @@ done
 for c in allnoconfig allyesconfig; do
 	run_stage "matrix-$c" unit_config "$c" "$c"
 done
+# The release config with the heap profiler compiled in: its unit tests
+# (test-prof among them) and lint; then scripts/prof-check.sh on it.
+prof_config() {
+	local dir=$matrix/profiler
+	$MAKE O="$dir" release_defconfig || return 1
+	sed -i 's/^# CONFIG_PROFILER is not set$/CONFIG_PROFILER=y/' "$dir/.config"
+	$MAKE O="$dir" olddefconfig && grep -q '^CONFIG_PROFILER=y' "$dir/.config" &&
+		$MAKE O="$dir" all && $MAKE O="$dir" unit && $MAKE O="$dir" lint
+}
+run_stage matrix-profiler prof_config
+run_stage prof scripts/prof-check.sh "$matrix/profiler/libhakmem.so"
 run_stage aarch64-release unit_aarch64 release aarch64_release_defconfig
 run_stage aarch64-hardened unit_aarch64 hardened hardened_defconfig
 run_stage realprog-release scripts/realprog.sh "$matrix/release/libhakmem.so"

@@ -12,7 +12,8 @@ set -eu
 packages="gcc make pkg-config python3 python3-kconfiglib check valgrind
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user check:arm64
 libmimalloc2.0 libjemalloc2 libtcmalloc-minimal4 gnuplot-nox time
-sqlite3 perl git clang libclang-rt-14-dev redis-server redis-tools g++"
+sqlite3 perl git clang libclang-rt-14-dev redis-server redis-tools g++
+google-perftools binutils"
 
 missing=
 for p in $packages; do

@@ -142,6 +142,11 @@ struct heap {
 	 */
 	struct span *tiny_direct[TINY_INDEX_ENTRIES];
 	struct span *current[NUM_CLASSES];
+#if IS_ENABLED(CONFIG_PROFILER)
+	/* Bytes until the next sample (mm/prof/prof.h): malloc subtracts
+	 * the request and takes the profiler's slow path below 0. */
+	int64_t prof_left;
+#endif
 	uint64_t stats[STAT_EVENTS];  /* CONFIG_STATS: mm/stats.h's EVENT rows */
 	uint64_t class_remote[NUM_CLASSES]; /* CONFIG_STATS: remote frees by class */
 	struct dlist partial[NUM_CLASSES];
@@ -158,6 +163,10 @@ struct heap {
 	uint64_t swept_ms;            /* last heap_sweep_remote (os_now_ms) */
 	uint32_t suspects;            /* notify_lock; relaxed peek by the owner */
 	uint64_t rng;
+#if IS_ENABLED(CONFIG_PROFILER)
+	uint64_t prof_rng;            /* the sampling's; 0: not armed yet */
+	uintptr_t prof_stack_top;     /* where the stack walk stops (0: no walk) */
+#endif
 #if IS_ENABLED(CONFIG_DEBUG_TRACE)
 	uint64_t trace_pos;           /* events recorded so far */
 	struct trace_event trace[TRACE_ENTRIES];  /* a ring (trace.c dumps it) */
@@ -184,6 +193,19 @@ struct heap {
 	struct heap *all_next;        /* heaps_lock: every heap ever made */
 	struct heap *free_next;       /* heaps_lock: unused heaps */
 };
+
+/*
+ * CONFIG_PROFILER: the countdown of the static heaps (the one before a
+ * thread's first malloc, the bootstrap's, the dead one): far below 0, so
+ * every malloc on them leaves the countdown to the profiler's slow path,
+ * which samples on live heaps only.
+ */
+#define PROF_LEFT_STATIC (INT64_MIN / 4)
+#if IS_ENABLED(CONFIG_PROFILER)
+#define HEAP_PROF_INIT .prof_left = PROF_LEFT_STATIC,
+#else
+#define HEAP_PROF_INIT
+#endif
 
 extern __thread struct heap *tls_heap __attribute__((tls_model("initial-exec")));
 extern hak_hidden struct heap empty_heap;
@@ -377,6 +399,10 @@ static always_inline int hak_init(void)
 		return 0;
 	return hak_init_slow();
 }
+/* The calling thread's new heap (its tls_heap from then on), or NULL; for
+ * a thread on &empty_heap or &dead_heap (the tiers' slow paths, a first
+ * remote free, the heap profiler). */
+struct heap *heap_create_for_thread(void);
 /* Allocation through the locked shared heap (TINY/POOL off, bootstrap). */
 void *shared_heap_alloc(unsigned int cls);
 /* Gives the calling thread's empty-span reserve back to the pool and

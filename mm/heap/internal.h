@@ -15,7 +15,7 @@
 /* A static heap of kind k: its current spans are all empty_span. */
 #define HEAP_STATIC_INIT(k) { .current = { [0 ... NUM_CLASSES - 1] = &empty_span }, \
 	.tiny_direct = { [0 ... TINY_INDEX_ENTRIES - 1] = &empty_span }, \
-	.kind = (k), .notify_lock = HAK_LOCK_INIT("heap-notify") }
+	HEAP_PROF_INIT .kind = (k), .notify_lock = HAK_LOCK_INIT("heap-notify") }
 
 extern hak_hidden struct heap shared_heap;
 extern hak_hidden struct hak_lock shared_lock;
@@ -117,9 +117,6 @@ void abandon_spans(struct dlist *spans);
 void abandoned_reclaim(void);
 void abandoned_fork_prepare(void);
 void abandoned_fork_parent(void);
-
-/* lifecycle.c: the calling thread's new heap; NULL when out of memory. */
-struct heap *heap_create_for_thread(void);
 
 /* shared.c: releases the shared heap's spans emptied by remote frees; a
  * suspected double free into its span, confirmed under its lock (0: the

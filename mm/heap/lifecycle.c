@@ -177,6 +177,9 @@ struct heap *heap_create_for_thread(void)
 	h->reserve_limit = (uint32_t)hak_option(OPT_HEAP_RESERVE);
 	h->swept_ms = os_now_ms();   /* nothing to sweep for a decay time */
 	h->rng = os_random();
+#if IS_ENABLED(CONFIG_PROFILER)
+	h->prof_stack_top = os_stack_top();
+#endif
 	atomic_store_release(&h->kind, (uint32_t)HEAP_LIVE);
 	/* From here on a re-entrant calloc (pthread_setspecific with a key
 	 * index of 32 or more) is served by the new heap itself. */

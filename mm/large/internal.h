@@ -20,10 +20,11 @@ struct large_header {
 	uintptr_t user;       /* user pointer */
 	struct dlist link;    /* big_lock: BigCache's list */
 	uint64_t cached_ms;
-	uint32_t fresh;       /* never handed out before: zero-filled */
 #if IS_ENABLED(CONFIG_VALGRIND)
 	uint32_t vg_slack;    /* under memcheck: usable - the size asked */
 #endif
+	uint8_t fresh;        /* never handed out before: zero-filled */
+	uint8_t prof;         /* a profiler's block: LARGE_PROF_BYTES for it after the header */
 };
 _Static_assert(sizeof(struct large_header) <= LARGE_HEADER_BYTES, "large header");
 

@@ -66,9 +66,10 @@ size_t large_vg_set_size(void *p, size_t n)
 }
 #endif
 
-void *large_alloc(size_t size, size_t align)
+static void *alloc_block(size_t size, size_t align, uint32_t prof)
 {
-	size_t offset = align > LARGE_HEADER_BYTES ? align : LARGE_HEADER_BYTES;
+	size_t head = LARGE_HEADER_BYTES + (prof ? LARGE_PROF_BYTES : 0);
+	size_t offset = align > head ? align : head;
 	size_t skew = 0, map_size, guard = guard_bytes();
 	struct large_header *h;
 	void *p;
@@ -104,6 +105,9 @@ void *large_alloc(size_t size, size_t align)
 		h->fresh = 0;
 	}
 	h->magic = LARGE_LIVE;
+	h->prof = prof;
+	if (prof)
+		memset((char *)h + LARGE_HEADER_BYTES, 0, LARGE_PROF_BYTES);
 	h->user = (uintptr_t)h + offset;
 	h->usable = h->map_size - guard - offset;
 	dlist_init(&h->link);
@@ -111,6 +115,25 @@ void *large_alloc(size_t size, size_t align)
 	stat_global_add(STAT_BIG_BYTES, (int64_t)h->map_size);
 	decay_run(0);    /* rate-limited */
 	return (void *)h->user;
+}
+
+void *large_alloc(size_t size, size_t align)
+{
+	return alloc_block(size, align, 0);
+}
+
+void *large_alloc_prof(size_t size, size_t align)
+{
+	return alloc_block(size, align, 1);
+}
+
+void *large_prof_area(void *p)
+{
+	struct large_header *h = header_of(p);
+
+	if (!h || h->magic != LARGE_LIVE || !h->prof)
+		return NULL;
+	return (char *)h + LARGE_HEADER_BYTES;
 }
 
 int large_is_fresh(void *p)

@@ -29,6 +29,17 @@
 #include <mm/internal.h>
 
 void *large_alloc(size_t size, size_t align);
+/*
+ * CONFIG_PROFILER: a block of any size (align as for large_alloc) whose
+ * mapping keeps LARGE_PROF_BYTES for the profiler between the header and
+ * the user pointer (zeroed); large_prof_area() finds them again while the
+ * block is live (NULL for any other pointer).  The block is otherwise a
+ * large block like any other: free, realloc and malloc_usable_size treat
+ * it alike, and a sized free accepts any size up to its usable size.
+ */
+#define LARGE_PROF_BYTES 64u
+void *large_alloc_prof(size_t size, size_t align);
+void *large_prof_area(void *p);
 /* p must be a pointer whose registry kind (of p - 1) is REG_LARGE_HEAD. */
 void large_free(void *p);
 /* Usable size of a live large block, or 0 if p is not one. */

@@ -70,7 +70,7 @@
  * span_cache.c the span caches (CONFIG_SPAN_CACHE), lru.c the cache of
  * empty superslabs (CONFIG_SS_LRU), registry.c the address registry,
  * decay.c the decay check and its hooks, purge.c the purge thread
- * (CONFIG_PURGE_THREAD).
+ * (CONFIG_PURGE_THREAD), walk.c the walks of every span in use.
  *
  * Locks (after big_lock and the heap engine's: mm/heap/heap.h has the
  * whole order; none is taken on a fast path)
@@ -416,9 +416,13 @@ extern hak_hidden struct hak_lock registry_lock;
 struct span *slabpool_acquire_span(unsigned int cls, struct heap *owner);
 void slabpool_release_span(struct span *s);
 void slabpool_cache_span(struct span *s);
+/* slabpool_lock: every mapped superslab, by all_link (superslab.c; the
+ * walks in walk.c read it). */
+extern hak_hidden struct dlist ss_all;
 /*
- * Calls fn for every span that holds blocks (not free, not cached), under
- * slabpool_lock; fn must take no lock.  For the fork child's scan.
+ * Calls fn for every span whose slabs are not free (in span caches too),
+ * under slabpool_lock (walk.c); fn must take no lock.  For the fork
+ * child's scan, the heap checks and the heap visitor.
  */
 void slabpool_for_each_span(void (*fn)(struct span *s, void *arg), void *arg);
 /* What the statistics read of the pool: the same walk, and the bytes

@@ -15,6 +15,14 @@ static inline void cpu_relax(void)
 }
 #define cpu_relax cpu_relax
 
+/*
+ * Frame records (the profiler's stack walk, CONFIG_PROFILER): the frame
+ * pointer of a frame that has one points at two words, the caller's frame
+ * pointer and the return address; x29 points at the frame record {saved x29, saved x30 (the return
+ * address)}, in the 16-byte aligned stack.
+ */
+#define ARCH_FRAME_ALIGN 16
+
 #include <asm-generic/processor.h>
 
 #endif

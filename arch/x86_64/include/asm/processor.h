@@ -23,6 +23,14 @@ static inline void cpu_relax(void)
  */
 #define opaque_value(x) __asm__("" : "+r"(x))
 
+/*
+ * Frame records (the profiler's stack walk, CONFIG_PROFILER): the frame
+ * pointer of a frame that has one points at two words, the caller's frame
+ * pointer and the return address; rbp points at the saved rbp, the return address above it; 16-byte aligned in
+ * code that keeps the ABI's stack alignment, 8 at least.
+ */
+#define ARCH_FRAME_ALIGN 8
+
 #include <asm-generic/processor.h>
 
 #endif
