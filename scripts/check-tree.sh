@@ -204,7 +204,11 @@ for fn in hak_malloc hak_free; do
 			--stop-address=$((16#$addr + 16#$size)) "$so" | grep -E '^[[:space:]]+[0-9a-f]+:' |
 			# xchg between two registers touches no memory: a 2-byte nop
 			# (xchg %ax,%ax), valgrind's client request marker (xchg %rbx,%rbx)
-			grep -vE 'xchg[[:space:]]+%[a-z0-9]+,%[a-z0-9]+[[:space:]]*$')
+			grep -vE 'xchg[[:space:]]+%[a-z0-9]+,%[a-z0-9]+[[:space:]]*$' |
+			# adrp computes a page address: the symbol objdump names beside
+			# it is whatever starts that page (a table's page may be an
+			# outline atomic's), not a call
+			sed -E '/[[:space:]]adrp[[:space:]]/ s/<[^>]*>//')
 	fi
 	bits=$(echo "$body" | grep -cE "$bitops")
 	if [ -z "$body" ]; then
