@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <string.h>
 #include <lib/fmt.h>
 
 int fmt_parse_u64(const char *s, uint64_t *out)
@@ -73,4 +74,50 @@ void fmt_hex(struct fmt_buf *b, uint64_t v)
 	fmt_str(b, "0x");
 	while (n)
 		fmt_char(b, tmp[--n]);
+}
+
+void fmt_out_flush(struct fmt_out *o)
+{
+	if (o->len && o->sink(o->ctx, o->buf, o->len))
+		o->failed = 1;
+	o->len = 0;
+}
+
+void fmt_out_mem(struct fmt_out *o, const char *s, size_t n)
+{
+	while (n) {
+		size_t k = sizeof(o->buf) - o->len;
+
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+		if (o->len == sizeof(o->buf))
+			fmt_out_flush(o);
+	}
+}
+
+void fmt_out_str(struct fmt_out *o, const char *s)
+{
+	fmt_out_mem(o, s, strlen(s));
+}
+
+void fmt_out_u64(struct fmt_out *o, uint64_t v)
+{
+	char buf[24];
+	struct fmt_buf b = { buf, sizeof(buf), 0 };
+
+	fmt_u64(&b, v);
+	fmt_out_mem(o, buf, b.len);
+}
+
+void fmt_out_hex(struct fmt_out *o, uint64_t v)
+{
+	char buf[24];
+	struct fmt_buf b = { buf, sizeof(buf), 0 };
+
+	fmt_hex(&b, v);
+	fmt_out_mem(o, buf, b.len);
 }

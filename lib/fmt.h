@@ -29,4 +29,23 @@ void fmt_u64(struct fmt_buf *b, uint64_t v);
 void fmt_hex(struct fmt_buf *b, uint64_t v);
 void fmt_char(struct fmt_buf *b, char c);
 
+/*
+ * Buffered output through a sink (the reports, the profiler's dump), with
+ * no allocation: the sink gets whole buffers and returns 0, or -1 when it
+ * failed (kept in `failed`).  Flush at the end.
+ */
+struct fmt_out {
+	int (*sink)(void *ctx, const char *s, size_t n);
+	void *ctx;
+	int failed;
+	size_t len;
+	char buf[1024];
+};
+
+void fmt_out_mem(struct fmt_out *o, const char *s, size_t n);
+void fmt_out_str(struct fmt_out *o, const char *s);
+void fmt_out_u64(struct fmt_out *o, uint64_t v);
+void fmt_out_hex(struct fmt_out *o, uint64_t v);
+void fmt_out_flush(struct fmt_out *o);
+
 #endif

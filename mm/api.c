@@ -355,41 +355,60 @@ HAKMEM_API void *hak_calloc(size_t nmemb, size_t size)
 }
 
 /*
- * realloc under memcheck: as below, with the size asked for as the old
- * size and n + VG_REDZONE as what must fit in place; an in-place realloc,
- * growing or shrinking, is announced (RESIZEINPLACE) and the bytes past
- * the new size made no-access.
+ * Whether live block ptr can take `fit` bytes where it is: a small block
+ * while the size still fits its class well, a big one while the size uses
+ * more than half of its mapping (grown in place by mremap, no move, when
+ * it can).  Its usable size goes to *cap and its span (NULL: big) to *sp;
+ * -1, reported, when ptr is no live block.
  */
-static noinline void *vg_realloc(void *ptr, size_t size)
+static int realloc_fits(void *ptr, size_t fit, struct span **sp, size_t *cap)
 {
 	struct span *s = block_span((uintptr_t)ptr);
-	size_t old, cap, m = size + VG_REDZONE;
-	void *q;
 
+	*sp = s;
 	if (s) {
-		old = vg_size(s, ptr);
-		cap = s->block_size;
-		if (m <= cap && (m > cap / 2 || cap <= 64))
-			goto in_place;
-	} else if (registry_kind((uintptr_t)ptr - 1) == REG_LARGE_HEAD &&
-		   (cap = large_usable_size(ptr)) != 0) {
-		old = vg_size(NULL, ptr);
-		if (size > POOL_MAX_SIZE && size > cap / 2 &&
-		    (size <= cap || large_resize(ptr, size)))
-			goto in_place;
-	} else {
-		hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? BAD_FOREIGN_REALLOC
-			     : BAD_INVALID_REALLOC, ptr);
-		errno = EINVAL;
-		return NULL;
+		*cap = s->block_size;
+		return fit <= *cap && (fit > *cap / 2 || *cap <= 64);
 	}
-	q = malloc_impl(size);
+	if (registry_kind((uintptr_t)ptr - 1) == REG_LARGE_HEAD &&
+	    (*cap = large_usable_size(ptr)) != 0)
+		return fit > POOL_MAX_SIZE && fit > *cap / 2 &&
+		       (fit <= *cap || large_resize(ptr, fit));
+	hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? BAD_FOREIGN_REALLOC
+		     : BAD_INVALID_REALLOC, ptr);
+	errno = EINVAL;
+	return -1;
+}
+
+/* A new block of size bytes holding the first `old` of ptr's, which goes. */
+static void *realloc_move(void *ptr, size_t size, size_t old)
+{
+	void *q = malloc_impl(size);
+
 	if (!q)
 		return NULL;
 	memcpy(q, ptr, old < size ? old : size);
 	free_impl(ptr);
 	return q;
-in_place:
+}
+
+/*
+ * realloc under memcheck: the size asked for is the old size, and
+ * size + VG_REDZONE must fit in place; an in-place realloc, growing or
+ * shrinking, is announced (RESIZEINPLACE) and the bytes past the new size
+ * made no-access.
+ */
+static noinline void *vg_realloc(void *ptr, size_t size)
+{
+	struct span *s;
+	size_t cap, old;
+	int fits = realloc_fits(ptr, size + VG_REDZONE, &s, &cap);
+
+	if (fits < 0)
+		return NULL;
+	old = vg_size(s, ptr);
+	if (!fits)
+		return realloc_move(ptr, size, old);
 	vg_block_resize(ptr, old, size);
 	vg_set_size(s, ptr, size);
 	return ptr;
@@ -397,9 +416,9 @@ in_place:
 
 HAKMEM_API void *hak_realloc(void *ptr, size_t size)
 {
-	size_t old;
 	struct span *s;
-	void *q;
+	size_t old;
+	int fits;
 
 	if (!ptr)
 		return malloc_impl(size);
@@ -413,31 +432,10 @@ HAKMEM_API void *hak_realloc(void *ptr, size_t size)
 	}
 	if (vg_on())
 		return vg_realloc(ptr, size);
-	s = block_span((uintptr_t)ptr);
-	if (s) {
-		old = s->block_size;
-		/* Stay in place while the size still fits this class well. */
-		if (size <= old && (size > old / 2 || old <= 64))
-			return ptr;
-	} else if (registry_kind((uintptr_t)ptr - 1) == REG_LARGE_HEAD &&
-		   (old = large_usable_size(ptr)) != 0) {
-		/* Keep the mapping while the new size uses more than half of
-		 * it; grow it in place (mremap, no move) when it can. */
-		if (size > POOL_MAX_SIZE && size > old / 2 &&
-		    (size <= old || large_resize(ptr, size)))
-			return ptr;
-	} else {
-		hak_bad_free(registry_kind((uintptr_t)ptr) == REG_NONE ? BAD_FOREIGN_REALLOC
-			     : BAD_INVALID_REALLOC, ptr);
-		errno = EINVAL;
+	fits = realloc_fits(ptr, size, &s, &old);
+	if (fits < 0)
 		return NULL;
-	}
-	q = malloc_impl(size);
-	if (!q)
-		return NULL;
-	memcpy(q, ptr, old < size ? old : size);
-	free_impl(ptr);
-	return q;
+	return fits ? ptr : realloc_move(ptr, size, old);
 }
 
 HAKMEM_API void *hak_reallocarray(void *ptr, size_t nmemb, size_t size)

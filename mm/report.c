@@ -14,51 +14,25 @@
 #include <mm/report.h>
 #include <mm/stats.h>
 
-/* Buffered output to a sink. */
+/* The report's output: a sink's buffer, and which form it writes. */
 struct emit {
-	report_sink sink;
-	void *ctx;
-	int failed;
+	struct fmt_out out;
 	int json;
-	size_t len;
-	char buf[1024];
 };
-
-static void emit_flush(struct emit *e)
-{
-	if (e->len && e->sink(e->ctx, e->buf, e->len))
-		e->failed = 1;
-	e->len = 0;
-}
 
 static void emit_mem(struct emit *e, const char *s, size_t n)
 {
-	while (n) {
-		size_t k = sizeof(e->buf) - e->len;
-
-		if (k > n)
-			k = n;
-		memcpy(e->buf + e->len, s, k);
-		e->len += k;
-		s += k;
-		n -= k;
-		if (e->len == sizeof(e->buf))
-			emit_flush(e);
-	}
+	fmt_out_mem(&e->out, s, n);
 }
 
 static void emit_str(struct emit *e, const char *s)
 {
-	emit_mem(e, s, strlen(s));
+	fmt_out_str(&e->out, s);
 }
 
 static void emit_u64(struct emit *e, uint64_t v)
 {
-	char buf[24];
-	struct fmt_buf b = { buf, sizeof(buf), 0 };
-
-	fmt_u64(&b, v);
-	emit_mem(e, buf, b.len);
+	fmt_out_u64(&e->out, v);
 }
 
 /* A count or a gauge: a negative sum (a racy snapshot) reads 0. */
@@ -237,11 +211,11 @@ int stats_report(report_sink sink, void *ctx, enum report_format format)
 	struct emit e;
 
 	stats_collect(&st);
-	e.sink = sink;
-	e.ctx = ctx;
-	e.failed = 0;
+	e.out.sink = sink;
+	e.out.ctx = ctx;
+	e.out.failed = 0;
+	e.out.len = 0;
 	e.json = format == REPORT_JSON;
-	e.len = 0;
 	report_head(&e);
 	report_rows(&e, &st);
 	report_classes(&e, &st);
@@ -249,11 +223,11 @@ int stats_report(report_sink sink, void *ctx, enum report_format format)
 	report_policy(&e);
 	if (e.json)
 		emit_str(&e, "\n}\n");
-	emit_flush(&e);
-	return e.failed ? -1 : 0;
+	fmt_out_flush(&e.out);
+	return e.out.failed ? -1 : 0;
 }
 
-static int sink_fd(void *ctx, const char *s, size_t n)
+int report_sink_fd(void *ctx, const char *s, size_t n)
 {
 	os_write_fd(*(int *)ctx, s, n);
 	return 0;
@@ -317,7 +291,7 @@ void stats_at_exit(void)
 	fd = report_open_option("HAKMEM_STATS_FILE", path);
 	if (fd < 0)
 		return;
-	stats_report(sink_fd, &fd, format);
+	stats_report(report_sink_fd, &fd, format);
 	os_close(fd);
 }
 

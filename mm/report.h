@@ -21,6 +21,9 @@ enum report_format { REPORT_TEXT, REPORT_JSON };
 /* Where report text goes; returns 0, or -1 when the sink failed. */
 typedef int (*report_sink)(void *ctx, const char *s, size_t n);
 
+/* A sink that writes to the fd *ctx points at (os_write_fd). */
+int report_sink_fd(void *ctx, const char *s, size_t n);
+
 /* Writes the whole report; 0, or -1 when the sink failed. */
 int stats_report(report_sink sink, void *ctx, enum report_format format);
 

@@ -23,66 +23,28 @@
 #include <mm/prof/prof.h>
 #include <mm/report.h>
 
-struct out {
-	int fd;
-	size_t len;
-	char buf[4096];
-};
-
-static void out_flush(struct out *o)
+static void out_num(struct fmt_out *o, uint64_t v, int hex)
 {
-	if (o->len)
-		os_write_fd(o->fd, o->buf, o->len);
-	o->len = 0;
-}
-
-static void out_mem(struct out *o, const char *s, size_t n)
-{
-	while (n) {
-		size_t k = sizeof(o->buf) - o->len;
-
-		if (k > n)
-			k = n;
-		memcpy(o->buf + o->len, s, k);
-		o->len += k;
-		s += k;
-		n -= k;
-		if (o->len == sizeof(o->buf))
-			out_flush(o);
-	}
-}
-
-static void out_str(struct out *o, const char *s)
-{
-	out_mem(o, s, strlen(s));
-}
-
-static void out_num(struct out *o, uint64_t v, int hex)
-{
-	char buf[24];
-	struct fmt_buf b = { buf, sizeof(buf), 0 };
-
 	if (hex)
-		fmt_hex(&b, v);
+		fmt_out_hex(o, v);
 	else
-		fmt_u64(&b, v);
-	out_mem(o, buf, b.len);
+		fmt_out_u64(o, v);
 }
 
 /* "<objs>: <bytes> [<objs>: <bytes>]" */
-static void out_counts(struct out *o, uint64_t lo, uint64_t lb, uint64_t to, uint64_t tb)
+static void out_counts(struct fmt_out *o, uint64_t lo, uint64_t lb, uint64_t to, uint64_t tb)
 {
 	out_num(o, lo, 0);
-	out_str(o, ": ");
+	fmt_out_str(o, ": ");
 	out_num(o, lb, 0);
-	out_str(o, " [");
+	fmt_out_str(o, " [");
 	out_num(o, to, 0);
-	out_str(o, ": ");
+	fmt_out_str(o, ": ");
 	out_num(o, tb, 0);
-	out_str(o, "]");
+	fmt_out_str(o, "]");
 }
 
-static void write_pprof(struct out *o)
+static void write_pprof(struct fmt_out *o)
 {
 	uint64_t lo = 0, lb = 0, to = 0, tb = 0;
 	char buf[4096];
@@ -98,31 +60,31 @@ static void write_pprof(struct out *o)
 		to += s->total_objs;
 		tb += s->total_bytes;
 	}
-	out_str(o, "heap profile: ");
+	fmt_out_str(o, "heap profile: ");
 	out_counts(o, lo, lb, to, tb);
-	out_str(o, " @ heapprofile\n");
+	fmt_out_str(o, " @ heapprofile\n");
 	for (i = 0; i < prof_sites_used; i++) {
 		const struct prof_site *s = &prof_sites[prof_site_list[i]];
 
 		out_counts(o, s->live_objs, s->live_bytes, s->total_objs, s->total_bytes);
-		out_str(o, " @");
+		fmt_out_str(o, " @");
 		for (k = 0; k < s->depth; k++) {
-			out_str(o, " ");
+			fmt_out_str(o, " ");
 			out_num(o, s->pc[k], 1);
 		}
-		out_str(o, "\n");
+		fmt_out_str(o, "\n");
 	}
-	out_str(o, "\nMAPPED_LIBRARIES:\n");
+	fmt_out_str(o, "\nMAPPED_LIBRARIES:\n");
 	fd = os_open_read("/proc/self/maps");
 	if (fd >= 0) {
 		while ((n = os_read(fd, buf, sizeof(buf))) > 0)
-			out_mem(o, buf, (size_t)n);
+			fmt_out_mem(o, buf, (size_t)n);
 		os_close(fd);
 	}
-	out_flush(o);
+	fmt_out_flush(o);
 }
 
-static void write_collapsed(struct out *o)
+static void write_collapsed(struct fmt_out *o)
 {
 	uint32_t i, k;
 
@@ -133,12 +95,12 @@ static void write_collapsed(struct out *o)
 			continue;
 		for (k = s->depth; k-- > 0;) {
 			out_num(o, s->pc[k], 1);
-			out_str(o, k ? ";" : " ");
+			fmt_out_str(o, k ? ";" : " ");
 		}
 		out_num(o, s->live_bytes, 0);
-		out_str(o, "\n");
+		fmt_out_str(o, "\n");
 	}
-	out_flush(o);
+	fmt_out_flush(o);
 }
 
 int prof_dump_to(const char *path)
@@ -146,7 +108,7 @@ int prof_dump_to(const char *path)
 	static const char suffix[] = ".collapsed";
 	char cpath[256 + sizeof(suffix)];
 	size_t len = strlen(path);
-	struct out o;
+	struct fmt_out o;
 	int fd, cfd;
 
 	if (!path[0] || len >= 256)
@@ -162,10 +124,12 @@ int prof_dump_to(const char *path)
 		return -cfd;
 	}
 	hak_lock(&prof_lock);
+	o.sink = report_sink_fd;
+	o.failed = 0;
 	o.len = 0;
-	o.fd = fd;
+	o.ctx = &fd;
 	write_pprof(&o);
-	o.fd = cfd;
+	o.ctx = &cfd;
 	write_collapsed(&o);
 	hak_unlock(&prof_lock);
 	os_close(fd);
