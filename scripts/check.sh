@@ -6,7 +6,7 @@
 #   1. unit tests and lint of the current config (.config, or the release
 #      defconfig when there is none)
 #   2. checkdefconfig
-#   3. the config matrix: release, debug, hardened, allnoconfig and
+#   3. the config matrix: release, debug, hardened, hardened_full, allnoconfig and
 #      allyesconfig, each in build/matrix/<name>, unit tests and lint
 #   4. the aarch64 cross builds (release and hardened), tests under
 #      qemu-aarch64 with 4 KiB and with 64 KiB pages
@@ -124,7 +124,7 @@ security_aarch64() {
 
 run_stage unit unit_current
 run_stage checkdefconfig $MAKE checkdefconfig
-for c in release debug hardened; do
+for c in release debug hardened hardened_full; do
 	run_stage "matrix-$c" unit_config "$c" "${c}_defconfig"
 done
 for c in allnoconfig allyesconfig; do

@@ -188,7 +188,7 @@ uint32_t span_collect(struct span *s)
 	if (n > s->used || n == 0)
 		hak_fatal("remote free list longer than the blocks in use", s);
 	s->used -= n;
-	if (!IS_ENABLED(CONFIG_DEBUG_FILL) && !IS_ENABLED(CONFIG_VALGRIND)) {
+	if (!IS_ENABLED(CONFIG_BLOCK_FILL) && !IS_ENABLED(CONFIG_VALGRIND)) {
 		/* The free list holds carved - used blocks (before the
 		 * subtraction above: carved - used - n now): put the remote
 		 * list after it, walking the free list to its tail, which is

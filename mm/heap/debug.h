@@ -2,7 +2,7 @@
 /*
  * The heap engine's debug boxes: inline parts, and stubs when a box is off.
  * Out of line: span_check.c (DEBUG_ASSERT), integrity.c (DEBUG_INTEGRITY),
- * fill.c (DEBUG_FILL), double_free.c (DOUBLE_FREE_CHECK), trace.c
+ * fill.c (DEBUG_FILL, FREE_CHECK, ZERO_FREE), double_free.c (DOUBLE_FREE_CHECK), trace.c
  * (DEBUG_TRACE); verify.c, in every config, checks for them all.  Included by
  * mm/heap/heap.h, after struct heap.
  */
@@ -86,20 +86,24 @@ static always_inline void heap_integrity_block(const struct span *s, const void 
 }
 #endif
 
-#define FILL_FREE  0xdf
+/*
+ * CONFIG_BLOCK_FILL (DEBUG_FILL, FREE_CHECK or ZERO_FREE): a free block is
+ * filled past its link and its double-free key, with 0xdf (DEBUG_FILL) or
+ * zeros; FREE_CHECK and DEBUG_FILL check the fill when malloc hands the
+ * block out again, DEBUG_FILL then fills it with 0xa5, the others clear
+ * its link (the rest is zero already).
+ */
+#define FILL_FREE  (IS_ENABLED(CONFIG_DEBUG_FILL) ? 0xdf : 0)
 #define FILL_ALLOC 0xa5
 /* A free block's fill starts past its link and its double-free key. */
 #define FILL_SKIP  (2 * sizeof(void *))
-#if IS_ENABLED(CONFIG_DEBUG_FILL)
-/* Checks a block's free fill and fills it for use; fills a freed block
+#if IS_ENABLED(CONFIG_BLOCK_FILL)
+/* Checks a block's free fill and prepares it for use; fills a freed block
  * (on the way to a list: fill_free_raw). */
 void fill_check_alloc(struct span *s, void *b);
 void fill_free(struct span *s, void *b);
 static inline void fill_free_raw(void *b, size_t size)
 {
-	/* Under memcheck free blocks are no-access: memcheck does the job. */
-	if (vg_on())
-		return;
 	memset((char *)b + FILL_SKIP, FILL_FREE, size - FILL_SKIP);
 }
 #else

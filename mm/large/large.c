@@ -105,6 +105,10 @@ static void *alloc_block(size_t size, size_t align, uint32_t prof)
 		h->fresh = 0;
 	}
 	h->magic = LARGE_LIVE;
+	/* CONFIG_ZERO_FREE: no data of its earlier owner (a fresh mapping
+	 * is zero already). */
+	if (IS_ENABLED(CONFIG_ZERO_FREE) && !h->fresh)
+		memset((char *)h + offset, 0, h->map_size - guard - offset);
 	h->prof = prof;
 	if (prof)
 		memset((char *)h + LARGE_HEADER_BYTES, 0, LARGE_PROF_BYTES);
