@@ -4,8 +4,9 @@
 # scripts/security-probes.sh PARENTDIR
 #
 # Builds the security probes (tests/security/*.c), runs each one under
-# LD_PRELOAD=PARENTDIR/<config>/libhakmem.so for the release, debug and
-# hardened configs, classifies what happened, and asserts the result against
+# LD_PRELOAD=PARENTDIR/<config>/libhakmem.so for the release, debug,
+# hardened and hardened_full configs, classifies what happened, and asserts
+# the result against
 # tests/security/expected.txt.  Writes the probe x config table to
 # PARENTDIR/security-table.md.  See docs/security.md.
 #
@@ -17,13 +18,15 @@
 #   anything else (setup failure, no OUTCOME line) -> error
 # Outcomes that can never be accepted: attacker-address, corrupted,
 # wrong-result, crash, timeout, error.  In hardened only detected,
-# error-returned and (memalign only) rounded-up may be accepted.  The
+# error-returned and (memalign only) rounded-up may be accepted, but for
+# write_after_free_tail, which only hardened_full's per-byte checks see; in
+# hardened_full also clean, never ignored or stale-data.  The
 # release column may list a documented limitation as known-corrupted or
 # known-attacker-address: it passes, and the table shows it as a known
 # limitation.
 #
 # Environment: CC (default gcc), NM (default nm), PROBE_TIMEOUT (default 20),
-# PROBE_CONFIGS (default "release debug hardened": the configs to run, each
+# PROBE_CONFIGS (default "release debug hardened hardened_full": the configs to run, each
 # a column of expected.txt), PROBE_QEMU (a qemu-user command line such as
 # "qemu-aarch64 -p 65536" for a cross build: the probes run under it, with
 # the environment passed by -E; CC must then be the cross compiler),
@@ -38,7 +41,7 @@ set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 srcdir=$here/tests/security
 expected=$srcdir/expected.txt
-all_configs="release debug hardened"
+all_configs="release debug hardened hardened_full"
 configs=${PROBE_CONFIGS:-$all_configs}
 timeout_s=${PROBE_TIMEOUT:-20}
 qemu=${PROBE_QEMU:-}
@@ -47,7 +50,7 @@ cc=${CC:-gcc}
 tag=${PROBE_TAG:+-$PROBE_TAG}
 
 if [ $# -ne 1 ]; then
-	echo "usage: $0 PARENTDIR  (with PARENTDIR/{release,debug,hardened}/libhakmem.so)" >&2
+	echo "usage: $0 PARENTDIR  (with PARENTDIR/{release,debug,hardened,hardened_full}/libhakmem.so)" >&2
 	exit 2
 fi
 for cfg in $configs; do
@@ -63,19 +66,21 @@ mkdir -p "$bindir" || exit 2
 
 fatal=0
 
-# --- expected.txt: "probe release debug hardened", outcomes comma-separated.
+# --- expected.txt: "probe release debug hardened hardened_full", outcomes
+# comma-separated.
 declare -A want
 probes=()
 never="attacker-address corrupted wrong-result crash timeout error"
-known="detected ignored error-returned rounded-up $never"
+known="detected ignored error-returned rounded-up clean stale-data $never"
+ncols=$(($(echo $all_configs | wc -w) + 1))
 lineno=0
 while read -r line; do
 	lineno=$((lineno + 1))
 	line=${line%%#*}
 	set -- $line
 	[ $# -eq 0 ] && continue
-	if [ $# -ne 4 ]; then
-		echo "expected.txt:$lineno: want 'probe release debug hardened'" >&2
+	if [ $# -ne $ncols ]; then
+		echo "expected.txt:$lineno: want 'probe $all_configs'" >&2
 		fatal=1
 		continue
 	fi
@@ -98,7 +103,11 @@ while read -r line; do
 			elif [[ " $never " == *" $o "* ]]; then
 				echo "expected.txt:$lineno: '$o' can never be accepted" >&2
 				fatal=1
-			elif [ "$cfg" = hardened ] && [ "$o" = ignored ]; then
+			elif [ "$cfg" = hardened_full ] && [[ " ignored stale-data " == *" $o "* ]]; then
+				echo "expected.txt:$lineno: hardened_full must detect, refuse or keep clean, not '$o'" >&2
+				fatal=1
+			elif [ "$cfg" = hardened ] && [ "$o" = ignored ] &&
+			     [ "$probe" != write_after_free_tail ]; then
 				echo "expected.txt:$lineno: hardened must detect or refuse, not '$o'" >&2
 				fatal=1
 			elif [ "$o" = rounded-up ] && [ "$probe" != memalign_npot ]; then
