@@ -18,7 +18,8 @@
 #      google-pprof parses its dump)
 #   6. the security probes table (release, debug, hardened), and under
 #      qemu-aarch64 (release, hardened) with 4 KiB and 64 KiB pages
-#   7. sanitizers, a short fuzz run and a few random configs
+#   7. sanitizers (TSan on hardened too), a short fuzz run (and one of
+#      hardened) and a few random configs
 # Every stage ends with a "name: N passed, N failed" line; the totals make
 # the closing line.
 set -u
@@ -151,9 +152,12 @@ run_stage security scripts/security-probes.sh "$matrix"
 run_stage security-aarch64 security_aarch64
 if [ -x scripts/sanitize.sh ]; then
 	run_stage sanitize scripts/sanitize.sh
+	run_stage sanitize-hardened env SANITIZE_DEFCONFIG=hardened SANITIZERS=tsan scripts/sanitize.sh
 fi
 if [ -x scripts/fuzz.sh ]; then
 	run_stage fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-$([ -n "${CHECK_FULL:-}" ] && echo 600 || echo 60)}"
+	run_stage fuzz-hardened env FUZZ_DEFCONFIG=hardened scripts/fuzz.sh \
+		"${FUZZ_SECONDS:-$([ -n "${CHECK_FULL:-}" ] && echo 300 || echo 30)}"
 fi
 if [ -x scripts/randconfig-check.sh ]; then
 	run_stage randconfig scripts/randconfig-check.sh "$([ -n "${CHECK_FULL:-}" ] && echo 20 || echo 3)"

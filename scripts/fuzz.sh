@@ -3,7 +3,7 @@
 #
 # scripts/fuzz.sh [SECONDS]   (make fuzz FUZZ_SECONDS=N; default 60)
 #
-# Builds libhakmem.a in build/fuzz from release_defconfig with
+# Builds libhakmem.a in build/fuzz from release_defconfig (FUZZ_DEFCONFIG) with
 # CONFIG_OVERRIDE off (ASan's malloc stays the process allocator; the
 # target reaches hakmem through hak_* only), instrumented with
 # ASan+UBSan, links tests/fuzz/fuzz_ops.c against it with libFuzzer, and
@@ -13,7 +13,8 @@
 # script exits non-zero.  The seed corpus is replayed first on every run,
 # so a committed crash input fails the next run until the bug is fixed.
 #
-# Environment: CLANG (default clang).
+# Environment: CLANG (default clang), FUZZ_DEFCONFIG (default release; another
+# defconfig builds in build/fuzz-NAME).
 
 set -eu
 
@@ -24,7 +25,9 @@ esac
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 clang=${CLANG:-clang}
+defconfig=${FUZZ_DEFCONFIG:-release}
 out=build/fuzz
+[ "$defconfig" = release ] || out=build/fuzz-$defconfig
 san='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g'
 
 runtime=$($clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null || true)
@@ -33,9 +36,9 @@ if [ "$(uname -m)" = x86_64 ] && [ ! -f "$runtime" ]; then
 	exit 2
 fi
 
-# .config: release_defconfig with CONFIG_OVERRIDE off.
+# .config: the defconfig with CONFIG_OVERRIDE off.
 mkdir -p "$out"
-{ grep -v -E '^(# )?CONFIG_OVERRIDE[= ]' defconfigs/release_defconfig || true; } >"$out/.config.fuzz"
+{ grep -v -E '^(# )?CONFIG_OVERRIDE[= ]' "defconfigs/${defconfig}_defconfig" || true; } >"$out/.config.fuzz"
 echo '# CONFIG_OVERRIDE is not set' >>"$out/.config.fuzz"
 if ! cmp -s "$out/.config.fuzz" "$out/.config.seed" 2>/dev/null; then
 	cp "$out/.config.fuzz" "$out/.config"

@@ -12,7 +12,9 @@
 # Exits non-zero when a build or a test fails or any sanitizer report
 # appears in the output.
 #
-# Environment: SANITIZE_DEFCONFIG (default release), CC (default gcc).
+# Environment: SANITIZE_DEFCONFIG (default release; another defconfig builds
+# in build/asan-NAME and build/tsan-NAME), SANITIZERS (default "asan tsan"),
+# CC (default gcc).
 
 set -u
 
@@ -75,10 +77,16 @@ if [ -f tests/tsan.supp ]; then
 fi
 export TSAN_OPTIONS=${TSAN_OPTIONS:-$tsan_opts}
 
-run asan build/asan \
-	'-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g' \
-	'-fsanitize=address,undefined'
-run tsan build/tsan '-fsanitize=thread -fno-omit-frame-pointer -g' '-fsanitize=thread'
+suffix=
+[ "$defconfig" = release ] || suffix=-$defconfig
+case " ${SANITIZERS:-asan tsan} " in *" asan "*)
+	run asan build/asan$suffix \
+		'-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g' \
+		'-fsanitize=address,undefined' ;;
+esac
+case " ${SANITIZERS:-asan tsan} " in *" tsan "*)
+	run tsan build/tsan$suffix '-fsanitize=thread -fno-omit-frame-pointer -g' '-fsanitize=thread' ;;
+esac
 
 if [ $failed -ne 0 ]; then
 	echo "sanitize: FAILED"
