@@ -49,11 +49,8 @@ static unsigned int verify_descriptor(const struct span *s)
 		report(s, "capacity times block size is not span_bytes", s->span_bytes);
 		bad++;
 	}
-	/* The bump pointer from carved_limit, the copy others may read
-	 * while the owner or the purge pass moves it. */
-	if (atomic_load_relaxed(&s->carved_limit) / class_info[s->cls].block_step > s->capacity) {
-		report(s, "carved past the capacity",
-		       atomic_load_relaxed(&s->carved_limit) / class_info[s->cls].block_step);
+	if (span_carved_seen(s) > s->capacity) {
+		report(s, "carved past the capacity", span_carved_seen(s));
 		bad++;
 	}
 	for (i = s->index; i < s->index + s->nslabs && i < SLABS_PER_SS; i++) {

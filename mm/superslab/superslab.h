@@ -363,6 +363,14 @@ static always_inline void span_set_carved(struct span *s, uint64_t carved)
 	atomic_store_relaxed(&s->carved_limit, carved * class_info[s->cls].block_step);
 }
 
+/* carved as another thread may read it (the snapshot, the heap check):
+ * from carved_limit, the atomic copy, while the owner or the purge pass
+ * moves carved. */
+static inline uint64_t span_carved_seen(const struct span *s)
+{
+	return atomic_load_relaxed(&s->carved_limit) / class_info[s->cls].block_step;
+}
+
 /* ---- Registry: superslab-aligned address -> kind.  Lock-free lookups. */
 enum reg_kind {
 	REG_NONE = 0,

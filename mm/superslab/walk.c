@@ -13,11 +13,7 @@
 static uint64_t span_resident(const struct span *s)
 {
 	uint64_t page = os_page_size();
-	uint64_t step = class_info[s->cls].block_step;
-	/* carved from carved_limit, the atomic copy others may read while
-	 * the owner (or the purge pass) changes carved. */
-	uint64_t carved = atomic_load_relaxed(&s->carved_limit) / step;
-	uint64_t touched = carved * s->block_size;
+	uint64_t touched = span_carved_seen(s) * s->block_size;
 
 	if (atomic_load_relaxed(&s->remote) & SPAN_REMOTE_PURGED)
 		return 0;
