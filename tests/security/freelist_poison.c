@@ -11,21 +11,13 @@
 #include "probe.h"
 
 static unsigned char target[16384] __attribute__((aligned(4096)));
-static void *blocks[16];
-
 int main(void)
 {
 	uintptr_t chosen = (uintptr_t)(target + 8192);
 	unsigned char *p;
-	int i;
 
 	probe_init();
-	for (i = 0; i < 16; i++)
-		if (!(blocks[i] = malloc(64)))
-			probe_setup_failed("setup: malloc(64) failed");
-	for (i = 0; i < 16; i++)
-		free(blocks[i]);
-	p = blocks[15];
+	p = probe_free_sixteen(64);
 	memcpy(probe_launder(p), &chosen, sizeof(chosen)); /* the bad thing */
 	probe_heap_check(64, PROBE_MAX_BATCH, NULL, 0, chosen);
 	probe_outcome("ignored", "poisoned link in %p was never followed", p);

@@ -205,6 +205,24 @@ PROBE_FN void probe_heap_check_sizes(const struct probe_region *sent, size_t nse
 	}
 }
 
+/*
+ * Mallocs 16 blocks of `size` and frees them all; returns the last one
+ * freed, whose link points at more free blocks (a list bounded by a count
+ * still follows it).
+ */
+static void *probe_freed[16];
+PROBE_FN unsigned char *probe_free_sixteen(size_t size)
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (!(probe_freed[i] = malloc(size)))
+			probe_setup_failed("setup: malloc(%zu) failed", size);
+	for (i = 0; i < 16; i++)
+		free(probe_freed[i]);
+	return probe_freed[15];
+}
+
 /* Fills a live block with a recognisable pattern; probe_intact() checks it. */
 PROBE_FN void probe_fill(void *p, size_t n, unsigned char seed)
 {

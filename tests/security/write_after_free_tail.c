@@ -10,20 +10,12 @@
  */
 #include "probe.h"
 
-static void *blocks[16];
-
 int main(void)
 {
 	unsigned char *p;
-	int i;
 
 	probe_init();
-	for (i = 0; i < 16; i++)
-		if (!(blocks[i] = malloc(64)))
-			probe_setup_failed("setup: malloc(64) failed");
-	for (i = 0; i < 16; i++)
-		free(blocks[i]);
-	p = blocks[15];
+	p = probe_free_sixteen(64);
 	memset((unsigned char *)probe_launder(p) + 32, 0x5a, 32); /* the bad thing */
 	probe_heap_check(64, PROBE_MAX_BATCH, NULL, 0, 0);
 	probe_outcome("ignored", "write after free into %p + 32 went unseen", p);
